@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Targets follow ../shared/DESIGN.md: dependencies point down only, and the pure cores
+// (RESP, CacheEngine) do no I/O and read no clock.
+let strictSwift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "Ringcache",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ringcache-server", targets: ["ringcache-server"]),
+        .library(name: "RESP", targets: ["RESP"]),
+        .library(name: "CacheEngine", targets: ["CacheEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .target(
+            name: "RESP",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSwift6
+        ),
+        .systemLibrary(
+            name: "CLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"])]
+        ),
+        .target(
+            name: "CacheEngine",
+            dependencies: ["RESP", "CLZ4", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSwift6
+        ),
+        .target(
+            name: "RingcacheServer",
+            dependencies: [
+                "RESP", "CacheEngine",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSwift6
+        ),
+        .executableTarget(
+            name: "ringcache-server",
+            dependencies: ["RingcacheServer"],
+            swiftSettings: strictSwift6
+        ),
+        .testTarget(name: "RESPTests", dependencies: ["RESP"], swiftSettings: strictSwift6),
+        .testTarget(name: "CLZ4Tests", dependencies: ["CLZ4"], swiftSettings: strictSwift6),
+        .testTarget(name: "CacheEngineTests", dependencies: ["CacheEngine", "RESP"], swiftSettings: strictSwift6),
+        .testTarget(name: "RingcacheServerTests", dependencies: ["RingcacheServer"], swiftSettings: strictSwift6),
+    ]
+)

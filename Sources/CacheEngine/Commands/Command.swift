@@ -1,0 +1,43 @@
+/// Every command Ringcache serves. The engine executes the data commands; the server shell
+/// executes the ones that need a connection or the process (`CommandSpec.executor`).
+public enum Command: UInt8, CaseIterable, Sendable {
+    // connection and server
+    case ping, echo, quit, hello, select, client, command, info, config, dbsize, flushdb, flushall, time
+    // strings
+    case get, set, setnx, setex, psetex, getset, getdel, getex, mget, mset, msetnx
+    case incr, decr, incrby, decrby, incrbyfloat, append, strlen, getrange, substr, setrange
+    // keys
+    case del, unlink, exists, expire, pexpire, expireat, pexpireat, ttl, pttl, expiretime, pexpiretime
+    case persist, type, keys, scan, randomkey, rename, renamenx, touch, object
+}
+
+/// Who carries a command out.
+public enum CommandExecutor: Sendable {
+    /// `Engine.execute`: it needs only the keyspace.
+    case engine
+    /// The server's connection handler: it needs the connection, the configuration or the process.
+    case server
+}
+
+/// What COMMAND INFO and COMMAND DOCS say about a command, in Redis's terms
+/// (https://redis.io/docs/latest/commands/command/): arity is exact when positive and a minimum
+/// when negative, counting the name; keys sit at first...last by step (last -1 = to the end).
+public struct CommandSpec: Sendable {
+    public let command: Command
+    public let name: String
+    public let arity: Int
+    public let flags: [String]
+    public let firstKey: Int
+    public let lastKey: Int
+    public let keyStep: Int
+    public let aclCategories: [String]
+    public let group: String
+    public let since: String
+    public let summary: String
+    public let executor: CommandExecutor
+
+    /// Whether `argumentCount` (including the name) fits the arity.
+    public func accepts(argumentCount: Int) -> Bool {
+        arity > 0 ? argumentCount == arity : argumentCount >= -arity
+    }
+}

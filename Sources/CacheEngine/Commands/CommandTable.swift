@@ -1,0 +1,123 @@
+/// Finds a command by name, case-insensitively, without making a String: the name is folded to
+/// lower case into three machine words and looked up in a dictionary keyed by them.
+public struct CommandTable: Sendable {
+    public static let shared = CommandTable()
+    public let specs: [CommandSpec]
+    private let byName: [PackedName: Int]
+
+    /// Command names are at most 24 bytes (Redis's longest: `georadiusbymember_ro`, 20).
+    struct PackedName: Hashable, Sendable {
+        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        init?(_ bytes: UnsafeRawBufferPointer) {
+            guard bytes.count > 0, bytes.count <= 24 else { return nil }
+            withUnsafeMutableBytes(of: &words) { raw in
+                for index in 0..<bytes.count {
+                    var byte = bytes[index]
+                    if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { byte += 32 }
+                    raw[index] = byte
+                }
+            }
+        }
+        static func == (lhs: PackedName, rhs: PackedName) -> Bool {
+            lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2
+        }
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(words.0)
+            hasher.combine(words.1)
+            hasher.combine(words.2)
+        }
+    }
+    init() {
+        specs = Self.allSpecs
+        var byName: [PackedName: Int] = [:]
+        for (index, spec) in specs.enumerated() {
+            var name = spec.name
+            let key = name.withUTF8 { PackedName(UnsafeRawBufferPointer($0))! }
+            byName[key] = index
+        }
+        self.byName = byName
+    }
+
+    public func lookup(_ name: UnsafeRawBufferPointer) -> CommandSpec? {
+        guard let key = PackedName(name), let index = byName[key] else { return nil }
+        return specs[index]
+    }
+    public func lookup(_ name: String) -> CommandSpec? {
+        var name = name
+        return name.withUTF8 { lookup(UnsafeRawBufferPointer($0)) }
+    }
+    public func spec(_ command: Command) -> CommandSpec {
+        specs.first { $0.command == command }!
+    }
+}
+
+extension CommandTable {
+    private static func spec(
+        _ command: Command, _ arity: Int, _ flags: [String], keys: (Int, Int, Int) = (0, 0, 0),
+        acl: [String], group: String, since: String, executor: CommandExecutor = .engine, _ summary: String
+    ) -> CommandSpec {
+        CommandSpec(
+            command: command, name: "\(command)", arity: arity, flags: flags,
+            firstKey: keys.0, lastKey: keys.1, keyStep: keys.2, aclCategories: acl,
+            group: group, since: since, summary: summary, executor: executor)
+    }
+    static let allSpecs: [CommandSpec] = [
+        // connection and server
+        spec(.ping, -1, ["fast"], acl: ["@fast", "@connection"], group: "connection", since: "1.0.0", executor: .server, "Returns the server's liveliness response."),
+        spec(.echo, 2, ["fast"], acl: ["@fast", "@connection"], group: "connection", since: "1.0.0", executor: .server, "Returns the given string."),
+        spec(.quit, -1, ["allow_busy", "noscript", "loading", "stale", "fast", "no_auth"], acl: ["@fast", "@connection"], group: "connection", since: "1.0.0", executor: .server, "Closes the connection."),
+        spec(.hello, -1, ["noscript", "loading", "stale", "fast", "no_auth"], acl: ["@fast", "@connection"], group: "connection", since: "6.0.0", executor: .server, "Handshakes with the server, choosing RESP2 or RESP3."),
+        spec(.select, 2, ["loading", "stale", "fast"], acl: ["@fast", "@connection"], group: "connection", since: "1.0.0", executor: .server, "Changes the selected database (only database 0 exists)."),
+        spec(.client, -2, [], acl: ["@slow", "@connection"], group: "connection", since: "2.4.0", executor: .server, "A container for client connection commands."),
+        spec(.command, -1, ["loading", "stale"], acl: ["@slow", "@connection"], group: "server", since: "2.8.13", executor: .server, "Returns detailed information about all commands."),
+        spec(.info, -1, ["loading", "stale"], acl: ["@slow", "@dangerous"], group: "server", since: "1.0.0", executor: .server, "Returns information and statistics about the server."),
+        spec(.config, -2, [], acl: ["@slow", "@admin", "@dangerous"], group: "server", since: "2.0.0", executor: .server, "A container for server configuration commands."),
+        spec(.dbsize, 1, ["readonly", "fast"], acl: ["@keyspace", "@read", "@fast"], group: "server", since: "1.0.0", "Returns the number of keys in the database."),
+        spec(.flushdb, -1, ["write"], acl: ["@keyspace", "@write", "@slow", "@dangerous"], group: "server", since: "1.0.0", "Removes all keys from the current database."),
+        spec(.flushall, -1, ["write"], acl: ["@keyspace", "@write", "@slow", "@dangerous"], group: "server", since: "1.0.0", "Removes all keys from all databases."),
+        spec(.time, 1, ["loading", "stale", "fast"], acl: ["@fast"], group: "server", since: "2.6.0", executor: .server, "Returns the server time."),
+        // strings
+        spec(.get, 2, ["readonly", "fast"], keys: (1, 1, 1), acl: ["@read", "@string", "@fast"], group: "string", since: "1.0.0", "Returns the string value of a key."),
+        spec(.set, -3, ["write", "denyoom"], keys: (1, 1, 1), acl: ["@write", "@string", "@slow"], group: "string", since: "1.0.0", "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist."),
+        spec(.setnx, 3, ["write", "denyoom", "fast"], keys: (1, 1, 1), acl: ["@write", "@string", "@fast"], group: "string", since: "1.0.0", "Set the string value of a key only when the key doesn't exist."),
+        spec(.setex, 4, ["write", "denyoom"], keys: (1, 1, 1), acl: ["@write", "@string", "@slow"], group: "string", since: "2.0.0", "Sets the string value and expiration time of a key."),
+        spec(.psetex, 4, ["write", "denyoom"], keys: (1, 1, 1), acl: ["@write", "@string", "@slow"], group: "string", since: "2.6.0", "Sets both string value and expiration time in milliseconds of a key."),
+        spec(.getset, 3, ["write", "denyoom", "fast"], keys: (1, 1, 1), acl: ["@write", "@string", "@fast"], group: "string", since: "1.0.0", "Returns the previous string value of a key after setting it to a new value."),
+        spec(.getdel, 2, ["write", "fast"], keys: (1, 1, 1), acl: ["@write", "@string", "@fast"], group: "string", since: "6.2.0", "Returns the string value of a key after deleting the key."),
+        spec(.getex, -2, ["write", "fast"], keys: (1, 1, 1), acl: ["@write", "@string", "@fast"], group: "string", since: "6.2.0", "Returns the string value of a key after setting its expiration time."),
+        spec(.mget, -2, ["readonly", "fast"], keys: (1, -1, 1), acl: ["@read", "@string", "@fast"], group: "string", since: "1.0.0", "Atomically returns the string values of one or more keys."),
+        spec(.mset, -3, ["write", "denyoom"], keys: (1, -1, 2), acl: ["@write", "@string", "@slow"], group: "string", since: "1.0.1", "Atomically creates or modifies the string values of one or more keys."),
+        spec(.msetnx, -3, ["write", "denyoom"], keys: (1, -1, 2), acl: ["@write", "@string", "@slow"], group: "string", since: "1.0.1", "Atomically modifies the string values of one or more keys only when all keys don't exist."),
+        spec(.incr, 2, ["write", "denyoom", "fast"], keys: (1, 1, 1), acl: ["@write", "@string", "@fast"], group: "string", since: "1.0.0", "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist."),
+        spec(.decr, 2, ["write", "denyoom", "fast"], keys: (1, 1, 1), acl: ["@write", "@string", "@fast"], group: "string", since: "1.0.0", "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist."),
+        spec(.incrby, 3, ["write", "denyoom", "fast"], keys: (1, 1, 1), acl: ["@write", "@string", "@fast"], group: "string", since: "1.0.0", "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist."),
+        spec(.decrby, 3, ["write", "denyoom", "fast"], keys: (1, 1, 1), acl: ["@write", "@string", "@fast"], group: "string", since: "1.0.0", "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist."),
+        spec(.incrbyfloat, 3, ["write", "denyoom", "fast"], keys: (1, 1, 1), acl: ["@write", "@string", "@fast"], group: "string", since: "2.6.0", "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist."),
+        spec(.append, 3, ["write", "denyoom", "fast"], keys: (1, 1, 1), acl: ["@write", "@string", "@fast"], group: "string", since: "2.0.0", "Appends a string to the value of a key. Creates the key if it doesn't exist."),
+        spec(.strlen, 2, ["readonly", "fast"], keys: (1, 1, 1), acl: ["@read", "@string", "@fast"], group: "string", since: "2.2.0", "Returns the length of a string value."),
+        spec(.getrange, 4, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@string", "@slow"], group: "string", since: "2.4.0", "Returns a substring of the string stored at a key."),
+        spec(.substr, 4, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@string", "@slow"], group: "string", since: "1.0.0", "Returns a substring from a string value."),
+        spec(.setrange, 4, ["write", "denyoom"], keys: (1, 1, 1), acl: ["@write", "@string", "@slow"], group: "string", since: "2.2.0", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist."),
+        // keys
+        spec(.del, -2, ["write"], keys: (1, -1, 1), acl: ["@keyspace", "@write", "@slow"], group: "generic", since: "1.0.0", "Deletes one or more keys."),
+        spec(.unlink, -2, ["write", "fast"], keys: (1, -1, 1), acl: ["@keyspace", "@write", "@fast"], group: "generic", since: "4.0.0", "Asynchronously deletes one or more keys."),
+        spec(.exists, -2, ["readonly", "fast"], keys: (1, -1, 1), acl: ["@keyspace", "@read", "@fast"], group: "generic", since: "1.0.0", "Determines whether one or more keys exist."),
+        spec(.expire, -3, ["write", "fast"], keys: (1, 1, 1), acl: ["@keyspace", "@write", "@fast"], group: "generic", since: "1.0.0", "Sets the expiration time of a key in seconds."),
+        spec(.pexpire, -3, ["write", "fast"], keys: (1, 1, 1), acl: ["@keyspace", "@write", "@fast"], group: "generic", since: "2.6.0", "Sets the expiration time of a key in milliseconds."),
+        spec(.expireat, -3, ["write", "fast"], keys: (1, 1, 1), acl: ["@keyspace", "@write", "@fast"], group: "generic", since: "1.2.0", "Sets the expiration time of a key to a Unix timestamp."),
+        spec(.pexpireat, -3, ["write", "fast"], keys: (1, 1, 1), acl: ["@keyspace", "@write", "@fast"], group: "generic", since: "2.6.0", "Sets the expiration time of a key to a Unix milliseconds timestamp."),
+        spec(.ttl, 2, ["readonly", "fast"], keys: (1, 1, 1), acl: ["@keyspace", "@read", "@fast"], group: "generic", since: "1.0.0", "Returns the expiration time in seconds of a key."),
+        spec(.pttl, 2, ["readonly", "fast"], keys: (1, 1, 1), acl: ["@keyspace", "@read", "@fast"], group: "generic", since: "2.6.0", "Returns the expiration time in milliseconds of a key."),
+        spec(.expiretime, 2, ["readonly", "fast"], keys: (1, 1, 1), acl: ["@keyspace", "@read", "@fast"], group: "generic", since: "7.0.0", "Returns the expiration time of a key as a Unix timestamp."),
+        spec(.pexpiretime, 2, ["readonly", "fast"], keys: (1, 1, 1), acl: ["@keyspace", "@read", "@fast"], group: "generic", since: "7.0.0", "Returns the expiration time of a key as a Unix milliseconds timestamp."),
+        spec(.persist, 2, ["write", "fast"], keys: (1, 1, 1), acl: ["@keyspace", "@write", "@fast"], group: "generic", since: "2.2.0", "Removes the expiration time of a key."),
+        spec(.type, 2, ["readonly", "fast"], keys: (1, 1, 1), acl: ["@keyspace", "@read", "@fast"], group: "generic", since: "1.0.0", "Determines the type of value stored at a key."),
+        spec(.keys, 2, ["readonly"], acl: ["@keyspace", "@read", "@slow", "@dangerous"], group: "generic", since: "1.0.0", "Returns all key names that match a pattern."),
+        spec(.scan, -2, ["readonly"], acl: ["@keyspace", "@read", "@slow"], group: "generic", since: "2.8.0", "Iterates over the key names in the database."),
+        spec(.randomkey, 1, ["readonly"], acl: ["@keyspace", "@read", "@slow"], group: "generic", since: "1.0.0", "Returns a random key name from the database."),
+        spec(.rename, 3, ["write"], keys: (1, 2, 1), acl: ["@keyspace", "@write", "@slow"], group: "generic", since: "1.0.0", "Renames a key and overwrites the destination."),
+        spec(.renamenx, 3, ["write", "fast"], keys: (1, 2, 1), acl: ["@keyspace", "@write", "@fast"], group: "generic", since: "1.0.0", "Renames a key only when the target key name doesn't exist."),
+        spec(.touch, -2, ["readonly", "fast"], keys: (1, -1, 1), acl: ["@keyspace", "@read", "@fast"], group: "generic", since: "3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed."),
+        spec(.object, -2, ["readonly"], keys: (2, 2, 1), acl: ["@keyspace", "@read", "@slow"], group: "generic", since: "2.2.3", "A container for object introspection commands."),
+    ]
+}

@@ -1,0 +1,252 @@
+/// The keyspace of one node: every key, its value and its expiry.
+///
+/// Storage is a `SlotTable` of single-allocation `Entry`s. Growing, shrinking or clearing
+/// tombstones rebuilds the table incrementally, the way Redis rehashes its dict (dict.c):
+/// a new table takes all inserts while the old one ("draining") is moved over a few slots per
+/// write and in bounded background steps, so no single command pays for a whole rebuild.
+/// Lookups consult both tables while a rebuild runs.
+///
+/// Keys with a TTL are also listed in `volatileEntries`, so active expiry can sample them
+/// uniformly at random (Redis keeps a separate `expires` dict for the same reason).
+///
+/// Contract: pure. Time comes in as `now` (Unix milliseconds) on every call that needs it, and
+/// randomness from a seeded generator, so tests drive it deterministically.
+public final class Keyspace {
+    var table: SlotTable
+    var draining: SlotTable?
+    var drainCursor = 0
+    var volatileEntries: ContiguousArray<UnsafeMutableRawPointer> = []
+    let hasher: KeyHasher
+    /// Sum of the sizes of all entries' allocations.
+    public private(set) var entryBytes = 0
+    /// Keys removed because their TTL passed (lazily or actively): INFO's `expired_keys`.
+    public internal(set) var expiredKeys = 0
+
+    static let minimumCapacity = 16
+    /// Slots migrated from the draining table per write.
+    static let migrationSlotsPerWrite = 32
+    public init(hashSeed: UInt64) {
+        hasher = KeyHasher(seed: hashSeed)
+        table = SlotTable(capacity: Self.minimumCapacity)
+    }
+
+    deinit {
+        releaseAll()
+        table.deallocate()
+    }
+
+    /// Number of keys stored, counting expired keys not yet reclaimed.
+    public var count: Int { table.live + (draining?.live ?? 0) }
+
+    /// Number of keys with a TTL.
+    public var volatileCount: Int { volatileEntries.count }
+
+    /// Whether an incremental table rebuild is in progress.
+    public var isRebuilding: Bool { draining != nil }
+
+    /// Bytes held by the tables' slot arrays.
+    public var tableBytes: Int { table.footprint + (draining?.footprint ?? 0) }
+
+    // MARK: Locating keys
+
+    struct Location {
+        var inDraining: Bool
+        var slot: Int
+
+        init(inDraining: Bool, slot: Int) {
+            self.inDraining = inDraining
+            self.slot = slot
+        }
+    }
+
+    func hash(_ key: UnsafeRawBufferPointer) -> UInt64 {
+        hasher.hash(key)
+    }
+
+    func find(_ key: UnsafeRawBufferPointer, hash: UInt64) -> (Location, Entry)? {
+        if let slot = table.find(key, hash: hash) {
+            return (Location(inDraining: false, slot: slot), Entry(table.slots[slot].unsafelyUnwrapped))
+        }
+        if let draining, let slot = draining.find(key, hash: hash) {
+            return (Location(inDraining: true, slot: slot), Entry(draining.slots[slot].unsafelyUnwrapped))
+        }
+        return nil
+    }
+
+    static func isExpired(_ entry: Entry, now: Int64) -> Bool {
+        // Redis (db.c keyIsExpired): a key expiring at T is still there at T.
+        entry.hasExpiry && entry.expiry < now
+    }
+
+    /// Finds a key that has not expired. An expired key found on the way is deleted (lazy
+    /// expiry), so it is never returned.
+    func findLive(_ key: UnsafeRawBufferPointer, hash: UInt64, now: Int64) -> (Location, Entry)? {
+        guard let (location, entry) = find(key, hash: hash) else { return nil }
+        if Self.isExpired(entry, now: now) {
+            remove(at: location)
+            expiredKeys += 1
+            return nil
+        }
+        return (location, entry)
+    }
+
+    // MARK: Mutations
+
+    /// Moves an entry found in the draining table into the main one, so writes always operate
+    /// on the main table.
+    func promote(_ location: Location, hash: UInt64) -> Location {
+        guard location.inDraining, draining != nil else { return location }
+        let entry = Entry(draining!.slots[location.slot].unsafelyUnwrapped)
+        draining!.remove(at: location.slot)
+        reserveForInsert()
+        let slot = table.insert(entry, hash: hash)
+        return Location(inDraining: false, slot: slot)
+    }
+
+    func entry(at location: Location) -> Entry {
+        if location.inDraining {
+            return Entry(draining!.slots[location.slot].unsafelyUnwrapped)
+        }
+        return Entry(table.slots[location.slot].unsafelyUnwrapped)
+    }
+
+    /// Inserts an entry whose key is absent from the keyspace.
+    func insertNew(_ entry: Entry, hash: UInt64) {
+        stepRebuild(slots: Self.migrationSlotsPerWrite)
+        reserveForInsert()
+        table.insert(entry, hash: hash)
+        entryBytes += entry.allocationSize
+        if entry.hasExpiry { addVolatile(entry) }
+    }
+
+    /// Puts `replacement` (same key, new allocation) where `location`'s entry was, frees the old
+    /// allocation and keeps the volatile list in step.
+    func replace(at location: Location, with replacement: Entry) {
+        let old = entry(at: location)
+        switch (old.hasExpiry, replacement.hasExpiry) {
+        case (true, true):
+            replacement.volatileIndex = old.volatileIndex
+            volatileEntries[old.volatileIndex] = replacement.raw
+        case (true, false):
+            removeVolatile(old)
+        case (false, true):
+            addVolatile(replacement)
+        case (false, false):
+            break
+        }
+        if location.inDraining {
+            draining!.replace(at: location.slot, with: replacement)
+        } else {
+            table.replace(at: location.slot, with: replacement)
+        }
+        entryBytes += replacement.allocationSize - old.allocationSize
+        old.deallocate()
+    }
+
+    /// Deletes the entry at `location` and frees it.
+    func remove(at location: Location) {
+        let entry = entry(at: location)
+        if location.inDraining {
+            draining!.remove(at: location.slot)
+        } else {
+            table.remove(at: location.slot)
+        }
+        if entry.hasExpiry { removeVolatile(entry) }
+        entryBytes -= entry.allocationSize
+        entry.deallocate()
+        shrinkIfSparse()
+    }
+
+    /// Deletes every key.
+    public func removeAll() {
+        releaseAll()
+        table.deallocate()
+        table = SlotTable(capacity: Self.minimumCapacity)
+        volatileEntries = []
+        entryBytes = 0
+    }
+
+    private func releaseAll() {
+        for table in [table] + (draining.map { [$0] } ?? []) {
+            for index in 0..<table.capacity {
+                if let entry = table.entry(at: index) { entry.deallocate() }
+            }
+        }
+        draining?.deallocate()
+        draining = nil
+        drainCursor = 0
+    }
+
+    // MARK: Volatile list
+
+    func addVolatile(_ entry: Entry) {
+        entry.volatileIndex = volatileEntries.count
+        volatileEntries.append(entry.raw)
+    }
+
+    func removeVolatile(_ entry: Entry) {
+        let index = entry.volatileIndex
+        let last = volatileEntries.removeLast()
+        if index < volatileEntries.count {
+            volatileEntries[index] = last
+            Entry(last).volatileIndex = index
+        }
+    }
+
+    // MARK: Incremental rebuild
+
+    /// Makes room for one more entry in the main table, starting a rebuild when live entries
+    /// plus tombstones would pass 3/4 of the slots.
+    func reserveForInsert() {
+        guard (table.live + table.tombstones + 1) * 4 > table.capacity * 3 else { return }
+        if draining != nil { finishRebuild() }
+        guard (table.live + table.tombstones + 1) * 4 > table.capacity * 3 else { return }
+        startRebuild(capacity: Self.capacity(for: count + 1))
+    }
+
+    /// The capacity a rebuild targets: at most half full, so the table has room to grow
+    /// while the old one drains.
+    static func capacity(for liveCount: Int) -> Int {
+        var capacity = minimumCapacity
+        while capacity < liveCount * 2 { capacity <<= 1 }
+        return capacity
+    }
+
+    func startRebuild(capacity: Int) {
+        precondition(draining == nil)
+        draining = table
+        table = SlotTable(capacity: capacity)
+        drainCursor = 0
+    }
+
+    func shrinkIfSparse() {
+        guard draining == nil, table.capacity > Self.minimumCapacity, table.live * 8 < table.capacity else { return }
+        startRebuild(capacity: Self.capacity(for: table.live))
+    }
+
+    /// Moves up to `slots` slots of the draining table into the main one. Returns whether a
+    /// rebuild is still in progress.
+    @discardableResult
+    func stepRebuild(slots: Int) -> Bool {
+        guard draining != nil else { return false }
+        let end = Swift.min(drainCursor + slots, draining!.capacity)
+        while drainCursor < end {
+            if let entry = draining!.entry(at: drainCursor) {
+                draining!.remove(at: drainCursor)
+                table.insert(entry, hash: hasher.hash(entry.key))
+            }
+            drainCursor += 1
+        }
+        if drainCursor == draining!.capacity {
+            draining!.deallocate()
+            draining = nil
+            drainCursor = 0
+            return false
+        }
+        return true
+    }
+
+    func finishRebuild() {
+        while stepRebuild(slots: 1 << 16) {}
+    }
+}

@@ -1,0 +1,337 @@
+import CacheEngine
+import NIOCore
+import RESP
+
+/// Commands that need the connection, the configuration or the process rather than the keyspace.
+extension ConnectionHandler {
+    func executeServerCommand(_ spec: CommandSpec, _ argv: Argv, now: Int64, context: ChannelHandlerContext) {
+        switch spec.command {
+        case .ping:
+            if argv.count > 2 {
+                writer.error(ErrorReply.wrongArity("ping"))
+            } else if argv.count == 2 {
+                writer.bulk(argv[1])
+            } else {
+                writer.simpleString("PONG")
+            }
+        case .echo:
+            writer.bulk(argv[1])
+        case .quit:
+            writer.ok()
+            closeAfterFlush = true
+        case .hello:
+            hello(argv)
+        case .select:
+            guard let index = Int(String(decoding: argv[1], as: UTF8.self)) else {
+                writer.error(ErrorReply.notInteger)
+                return
+            }
+            if index == 0 { writer.ok() } else { writer.error("ERR DB index is out of range") }
+        case .client:
+            client(argv, now: now, context: context)
+        case .command:
+            command(argv)
+        case .info:
+            let sections = (1..<argv.count).map { String(decoding: argv[$0], as: UTF8.self) }
+            writer.verbatim(InfoReport(state: state).render(sections: sections, now: now))
+        case .config:
+            config(argv)
+        case .time:
+            let micros = WallClock.microseconds()
+            writer.arrayHeader(2)
+            writer.bulk(String(micros / 1_000_000))
+            writer.bulk(String(micros % 1_000_000))
+        default:
+            preconditionFailure("\(spec.name) is executed by the engine")
+        }
+    }
+
+    // MARK: HELLO
+
+    /// HELLO [protover [AUTH username password] [SETNAME clientname]]
+    private func hello(_ argv: Argv) {
+        var version = writer.version
+        var index = 1
+        if argv.count > 1 {
+            guard let requested = Int(String(decoding: argv[1], as: UTF8.self)) else {
+                writer.error("ERR Protocol version is not an integer or out of range")
+                return
+            }
+            guard let parsed = RESPVersion(rawValue: requested) else {
+                writer.error("NOPROTO unsupported protocol version")
+                return
+            }
+            version = parsed
+            index = 2
+        }
+        var newName: String?
+        while index < argv.count {
+            let option = String(decoding: argv[index], as: UTF8.self).uppercased()
+            if option == "AUTH" && index + 2 < argv.count {
+                // No requirepass is configured, so the default user needs no password (Redis's
+                // `nopass` default user); any other user does not exist.
+                guard String(decoding: argv[index + 1], as: UTF8.self) == "default" else {
+                    writer.error("WRONGPASS invalid username-password pair or user is disabled.")
+                    return
+                }
+                index += 3
+            } else if option == "SETNAME" && index + 1 < argv.count {
+                let name = String(decoding: argv[index + 1], as: UTF8.self)
+                guard Self.isValidClientName(name) else {
+                    writer.error("ERR Client names cannot contain spaces, newlines or special characters.")
+                    return
+                }
+                newName = name
+                index += 2
+            } else {
+                writer.error("ERR Syntax error in HELLO option '\(option.lowercased())'")
+                return
+            }
+        }
+        writer.version = version
+        record?.details.withLock { details in
+            details.protocolVersion = version.rawValue
+            if let newName { details.name = newName }
+        }
+        writer.mapHeader(7)
+        writer.bulk("server")
+        writer.bulk("ringcache")
+        writer.bulk("version")
+        writer.bulk(ServerInfo.redisCompatibleVersion)
+        writer.bulk("proto")
+        writer.integer(version.rawValue)
+        writer.bulk("id")
+        writer.integer(record?.id ?? 0)
+        writer.bulk("mode")
+        writer.bulk("standalone")
+        writer.bulk("role")
+        writer.bulk("master")
+        writer.bulk("modules")
+        writer.arrayHeader(0)
+    }
+
+    static func isValidClientName(_ name: String) -> Bool {
+        name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+    }
+
+    // MARK: CLIENT
+
+    private func client(_ argv: Argv, now: Int64, context: ChannelHandlerContext) {
+        let subcommand = String(decoding: argv[1], as: UTF8.self).uppercased()
+        switch (subcommand, argv.count) {
+        case ("ID", 2):
+            writer.integer(record?.id ?? 0)
+        case ("GETNAME", 2):
+            let name = record?.details.withLock { $0.name } ?? ""
+            if name.isEmpty { writer.null() } else { writer.bulk(name) }
+        case ("SETNAME", 3):
+            let name = String(decoding: argv[2], as: UTF8.self)
+            guard Self.isValidClientName(name) || name.isEmpty else {
+                writer.error("ERR Client names cannot contain spaces, newlines or special characters.")
+                return
+            }
+            record?.details.withLock { $0.name = name }
+            writer.ok()
+        case ("SETINFO", 4):
+            let attribute = String(decoding: argv[2], as: UTF8.self).uppercased()
+            let value = String(decoding: argv[3], as: UTF8.self)
+            guard attribute == "LIB-NAME" || attribute == "LIB-VER" else {
+                writer.error("ERR Unrecognized option '\(String(decoding: argv[2], as: UTF8.self))'")
+                return
+            }
+            guard Self.isValidClientName(value) || value.isEmpty else {
+                writer.error("ERR \(attribute.lowercased()) cannot contain spaces, newlines or special characters.")
+                return
+            }
+            record?.details.withLock { details in
+                if attribute == "LIB-NAME" { details.libraryName = value } else { details.libraryVersion = value }
+            }
+            writer.ok()
+        case ("INFO", 2):
+            writer.verbatim((record?.describe(now: now) ?? "") + "\n")
+        case ("LIST", _):
+            var ids: Set<Int>?
+            var index = 2
+            while index < argv.count {
+                let option = String(decoding: argv[index], as: UTF8.self).uppercased()
+                if option == "ID" && index + 1 < argv.count {
+                    var wanted = Set<Int>()
+                    index += 1
+                    while index < argv.count, let id = Int(String(decoding: argv[index], as: UTF8.self)) {
+                        wanted.insert(id)
+                        index += 1
+                    }
+                    ids = wanted
+                } else if option == "TYPE" && index + 1 < argv.count {
+                    let type = String(decoding: argv[index + 1], as: UTF8.self).lowercased()
+                    guard ["normal", "master", "replica", "pubsub"].contains(type) else {
+                        writer.error("ERR Unknown client type '\(type)'")
+                        return
+                    }
+                    if type != "normal" { ids = [] }
+                    index += 2
+                } else {
+                    writer.error(ErrorReply.syntax)
+                    return
+                }
+            }
+            let lines = state.clients.all()
+                .filter { ids?.contains($0.id) ?? true }
+                .map { $0.describe(now: now) + "\n" }
+            writer.verbatim(lines.joined())
+        case ("HELP", 2):
+            let lines = [
+                "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "GETNAME", "    Return the name of the current connection.",
+                "ID", "    Return the ID of the current connection.",
+                "INFO", "    Return information about the current client connection.",
+                "LIST [TYPE <normal|master|replica|pubsub>] [ID <id> [<id> ...]]", "    Return information about client connections.",
+                "SETINFO <option> <value>", "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
+                "SETNAME <name>", "    Assign the name <name> to the current connection.",
+                "HELP", "    Print this help.",
+            ]
+            writer.arrayHeader(lines.count)
+            for line in lines { writer.simpleString(line) }
+        default:
+            writer.error(ErrorReply.unknownSubcommand(String(decoding: argv[1], as: UTF8.self), of: "client"))
+        }
+    }
+
+    // MARK: COMMAND
+
+    private func command(_ argv: Argv) {
+        let table = commandTable
+        guard argv.count > 1 else {
+            writer.arrayHeader(table.specs.count)
+            for spec in table.specs { writeCommandInfo(spec) }
+            return
+        }
+        let subcommand = String(decoding: argv[1], as: UTF8.self).uppercased()
+        let names = (2..<argv.count).map { String(decoding: argv[$0], as: UTF8.self) }
+        switch subcommand {
+        case "COUNT" where argv.count == 2:
+            writer.integer(table.specs.count)
+        case "LIST" where argv.count == 2:
+            writer.arrayHeader(table.specs.count)
+            for spec in table.specs { writer.bulk(spec.name) }
+        case "INFO":
+            let specs = names.isEmpty ? table.specs.map { Optional($0) } : names.map { table.lookup($0) }
+            writer.arrayHeader(specs.count)
+            for spec in specs {
+                if let spec { writeCommandInfo(spec) } else { writer.nullArray() }
+            }
+        case "DOCS":
+            let specs = names.isEmpty ? table.specs : names.compactMap { table.lookup($0) }
+            writer.mapHeader(specs.count)
+            for spec in specs {
+                writer.bulk(spec.name)
+                writer.mapHeader(3)
+                writer.bulk("summary")
+                writer.bulk(spec.summary)
+                writer.bulk("since")
+                writer.bulk(spec.since)
+                writer.bulk("group")
+                writer.bulk(spec.group)
+            }
+        case "HELP" where argv.count == 2:
+            let lines = [
+                "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "(no subcommand)", "    Return details about all commands.",
+                "COUNT", "    Return the total number of commands in this server.",
+                "LIST", "    Return a list of all commands in this server.",
+                "INFO [<command-name> ...]", "    Return details about multiple commands.",
+                "DOCS [<command-name> ...]", "    Return documentation details about multiple commands.",
+                "HELP", "    Print this help.",
+            ]
+            writer.arrayHeader(lines.count)
+            for line in lines { writer.simpleString(line) }
+        default:
+            writer.error(ErrorReply.unknownSubcommand(String(decoding: argv[1], as: UTF8.self), of: "command"))
+        }
+    }
+
+    /// One COMMAND INFO entry in Redis 7's ten-element form: name, arity, flags, first key,
+    /// last key, step, ACL categories, tips, key specs, subcommands.
+    private func writeCommandInfo(_ spec: CommandSpec) {
+        writer.arrayHeader(10)
+        writer.bulk(spec.name)
+        writer.integer(spec.arity)
+        writer.setHeader(spec.flags.count)
+        for flag in spec.flags { writer.simpleString(flag) }
+        writer.integer(spec.firstKey)
+        writer.integer(spec.lastKey)
+        writer.integer(spec.keyStep)
+        writer.setHeader(spec.aclCategories.count)
+        for category in spec.aclCategories { writer.simpleString(category) }
+        writer.arrayHeader(0)
+        writer.arrayHeader(0)
+        writer.arrayHeader(0)
+    }
+
+    // MARK: CONFIG
+
+    private func config(_ argv: Argv) {
+        let subcommand = String(decoding: argv[1], as: UTF8.self).uppercased()
+        let words = (2..<argv.count).map { String(decoding: argv[$0], as: UTF8.self) }
+        switch subcommand {
+        case "GET" where !words.isEmpty:
+            let configuration = state.configuration.withLock { $0 }
+            var matched: [(String, String)] = []
+            for name in ServerConfiguration.directiveNames {
+                let matches = words.contains { pattern in
+                    var pattern = pattern
+                    var name = name
+                    return pattern.withUTF8 { p in name.withUTF8 { n in GlobPattern.matches(UnsafeRawBufferPointer(p), UnsafeRawBufferPointer(n), ignoreCase: true) } }
+                }
+                if matches, let value = configuration.value(of: name) { matched.append((name, value)) }
+            }
+            writer.mapHeader(matched.count)
+            for (name, value) in matched {
+                writer.bulk(name)
+                writer.bulk(value)
+            }
+        case "SET" where !words.isEmpty && words.count % 2 == 0:
+            for pairIndex in stride(from: 0, to: words.count, by: 2) {
+                let name = words[pairIndex]
+                guard let directive = ServerConfiguration.directive(named: name) else {
+                    writer.error("ERR Unknown option or number of arguments for CONFIG SET - '\(name)'")
+                    return
+                }
+                guard directive.mutable else {
+                    writer.error("ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
+                    return
+                }
+            }
+            do {
+                try state.update { configuration throws(ConfigurationError) in
+                    for pairIndex in stride(from: 0, to: words.count, by: 2) {
+                        try configuration.apply(words[pairIndex], [words[pairIndex + 1]])
+                    }
+                }
+                writer.ok()
+            } catch {
+                writer.error("ERR CONFIG SET failed (possibly related to argument '\(error.directive)') - \(error.reason)")
+            }
+        case "SET":
+            writer.error(ErrorReply.wrongArity("config|set"))
+        case "GET":
+            writer.error(ErrorReply.wrongArity("config|get"))
+        case "RESETSTAT" where words.isEmpty:
+            state.stats.reset()
+            state.engine.withEngine { $0.resetStats() }
+            writer.ok()
+        case "HELP" where words.isEmpty:
+            let lines = [
+                "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+                "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+                "RESETSTAT", "    Reset statistics reported by the INFO command.",
+                "HELP", "    Print this help.",
+            ]
+            writer.arrayHeader(lines.count)
+            for line in lines { writer.simpleString(line) }
+        default:
+            writer.error(ErrorReply.unknownSubcommand(String(decoding: argv[1], as: UTF8.self), of: "config"))
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import CacheEngine
+import Logging
+
+/// Everything a node is configured with. Directive names, value syntax and defaults follow
+/// redis.conf wherever Redis has the concept, so operators' habits and tools carry over.
+public struct ServerConfiguration: Sendable, Equatable {
+    /// `bind`: addresses to listen on.
+    public var bind: [String] = ["127.0.0.1"]
+    /// `port`: the client (RESP) port.
+    public var port = 7000
+    /// `loglevel`: debug, verbose, notice or warning.
+    public var logLevel: Logger.Level = .notice
+    /// `logfile`: empty logs to standard output.
+    public var logFile = ""
+    /// `hz`: how many times a second background work (active expiry) runs.
+    public var hz = 10
+    /// `proto-max-bulk-len`: the largest bulk string a request may carry.
+    public var protoMaxBulkLength = 512 * 1024 * 1024
+    /// `client-query-buffer-limit`: the most unparsed bytes one connection may hold.
+    public var clientQueryBufferLimit = 1024 * 1024 * 1024
+    /// `maxclients`: connections beyond this are refused with Redis's error.
+    public var maxClients = 10_000
+    /// `io-threads`: event-loop threads serving connections.
+    public var ioThreads = 1
+    /// `tcp-backlog`: the listen backlog.
+    public var tcpBacklog = 511
+    /// The config file this node was started with, if any (INFO's `config_file`).
+    public var configFile: String?
+
+    public init() {}
+
+    var engineConfiguration: EngineConfiguration {
+        EngineConfiguration(protoMaxBulkLength: protoMaxBulkLength)
+    }
+}
+
+/// A directive that could not be applied, reported as one line naming it.
+public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
+    public var directive: String
+    public var reason: String
+    /// Where it came from, e.g. `line 3 of node.conf` or `the command line`.
+    public var origin: String?
+
+    public var description: String {
+        if let origin {
+            return "bad directive '\(directive)' (\(origin)): \(reason)"
+        }
+        return "bad directive '\(directive)': \(reason)"
+    }
+}
+
+extension ServerConfiguration {
+    /// How a directive reads, prints and whether it can change at run time.
+    struct Directive: Sendable {
+        let name: String
+        let mutable: Bool
+        let get: @Sendable (ServerConfiguration) -> String
+        let set: @Sendable (inout ServerConfiguration, [String]) throws(DirectiveValueError) -> Void
+    }
+
+    /// Why a value was refused; CONFIG SET and start-up word it differently.
+    struct DirectiveValueError: Error {
+        let reason: String
+    }
+
+    static func single(_ values: [String]) throws(DirectiveValueError) -> String {
+        guard values.count == 1 else { throw DirectiveValueError(reason: "wrong number of arguments") }
+        return values[0]
+    }
+
+    static func integer(_ values: [String], in range: ClosedRange<Int>) throws(DirectiveValueError) -> Int {
+        let text = try single(values)
+        guard let value = Int(text) else { throw DirectiveValueError(reason: "argument couldn't be parsed into an integer") }
+        guard range.contains(value) else {
+            throw DirectiveValueError(reason: "argument must be between \(range.lowerBound) and \(range.upperBound) inclusive")
+        }
+        return value
+    }
+
+    static func memory(_ values: [String], in range: ClosedRange<Int>) throws(DirectiveValueError) -> Int {
+        let text = try single(values)
+        guard let value = MemoryUnits.parse(text) else { throw DirectiveValueError(reason: "argument must be a memory value") }
+        guard range.contains(value) else {
+            throw DirectiveValueError(reason: "argument must be between \(range.lowerBound) and \(range.upperBound) inclusive")
+        }
+        return value
+    }
+
+    static let logLevels: [(String, Logger.Level)] = [("debug", .debug), ("verbose", .info), ("notice", .notice), ("warning", .warning)]
+
+    static let directives: [Directive] = [
+        Directive(name: "bind", mutable: false, get: { $0.bind.joined(separator: " ") }, set: { config, values throws(DirectiveValueError) in
+            guard !values.isEmpty else { throw DirectiveValueError(reason: "wrong number of arguments") }
+            config.bind = values
+        }),
+        Directive(name: "port", mutable: false, get: { String($0.port) }, set: { config, values throws(DirectiveValueError) in
+            config.port = try integer(values, in: 1...65535)
+        }),
+        Directive(name: "loglevel", mutable: true, get: { config in
+            logLevels.first { $0.1 == config.logLevel }?.0 ?? "notice"
+        }, set: { config, values throws(DirectiveValueError) in
+            let name = try single(values).lowercased()
+            guard let level = logLevels.first(where: { $0.0 == name })?.1 else {
+                throw DirectiveValueError(reason: "argument(s) must be one of the following: debug, verbose, notice, warning")
+            }
+            config.logLevel = level
+        }),
+        Directive(name: "logfile", mutable: false, get: { $0.logFile }, set: { config, values throws(DirectiveValueError) in
+            config.logFile = try single(values)
+        }),
+        Directive(name: "hz", mutable: true, get: { String($0.hz) }, set: { config, values throws(DirectiveValueError) in
+            config.hz = try integer(values, in: 1...500)
+        }),
+        Directive(name: "proto-max-bulk-len", mutable: true, get: { String($0.protoMaxBulkLength) }, set: { config, values throws(DirectiveValueError) in
+            config.protoMaxBulkLength = try memory(values, in: 1024 * 1024...Int(Int32.max) * 2)
+        }),
+        Directive(name: "client-query-buffer-limit", mutable: true, get: { String($0.clientQueryBufferLimit) }, set: { config, values throws(DirectiveValueError) in
+            config.clientQueryBufferLimit = try memory(values, in: 1024 * 1024...Int(Int32.max) * 2)
+        }),
+        Directive(name: "maxclients", mutable: true, get: { String($0.maxClients) }, set: { config, values throws(DirectiveValueError) in
+            config.maxClients = try integer(values, in: 1...1_000_000)
+        }),
+        Directive(name: "io-threads", mutable: false, get: { String($0.ioThreads) }, set: { config, values throws(DirectiveValueError) in
+            config.ioThreads = try integer(values, in: 1...128)
+        }),
+        Directive(name: "tcp-backlog", mutable: false, get: { String($0.tcpBacklog) }, set: { config, values throws(DirectiveValueError) in
+            config.tcpBacklog = try integer(values, in: 1...65535)
+        }),
+        // Ringcache keeps no append-only file and (until snapshots land) writes no RDB; these
+        // two exist because tools such as redis-benchmark ask for them, and they accept only
+        // the values that describe what the server really does.
+        Directive(name: "save", mutable: true, get: { _ in "" }, set: { _, values throws(DirectiveValueError) in
+            guard values.allSatisfy({ $0.isEmpty }) else {
+                throw DirectiveValueError(reason: "snapshots are not supported yet; only save \"\" is accepted")
+            }
+        }),
+        Directive(name: "appendonly", mutable: true, get: { _ in "no" }, set: { _, values throws(DirectiveValueError) in
+            guard try single(values).lowercased() == "no" else {
+                throw DirectiveValueError(reason: "Ringcache is a cache and keeps no append-only file; only appendonly no is accepted")
+            }
+        }),
+    ]
+
+    static func directive(named name: String) -> Directive? {
+        let lowered = name.lowercased()
+        return directives.first { $0.name == lowered }
+    }
+
+    /// Applies one directive, as from a config file line or a command-line flag.
+    public mutating func apply(_ name: String, _ values: [String], origin: String? = nil) throws(ConfigurationError) {
+        guard let directive = Self.directive(named: name) else {
+            throw ConfigurationError(directive: name, reason: "unknown directive", origin: origin)
+        }
+        do {
+            try directive.set(&self, values)
+        } catch {
+            throw ConfigurationError(directive: name, reason: error.reason, origin: origin)
+        }
+    }
+
+    /// The current value of a directive as CONFIG GET prints it.
+    public func value(of name: String) -> String? {
+        Self.directive(named: name)?.get(self)
+    }
+
+    /// Names of every directive, for CONFIG GET patterns.
+    public static var directiveNames: [String] { directives.map(\.name) }
+}
+
+/// Redis's memory units (config.c, memtoull): `1k` = 1000, `1kb` = 1024, likewise m/mb, g/gb;
+/// case-insensitive; a bare number is bytes.
+public enum MemoryUnits {
+    public static func parse(_ text: String) -> Int? {
+        let lowered = text.lowercased()
+        let units: [(String, Int)] = [("kb", 1024), ("mb", 1024 * 1024), ("gb", 1024 * 1024 * 1024), ("k", 1000), ("m", 1_000_000), ("g", 1_000_000_000), ("b", 1)]
+        for (suffix, multiplier) in units where lowered.hasSuffix(suffix) {
+            guard let number = Int(lowered.dropLast(suffix.count)), number >= 0 else { return nil }
+            let (product, overflow) = number.multipliedReportingOverflow(by: multiplier)
+            return overflow ? nil : product
+        }
+        guard let number = Int(lowered), number >= 0 else { return nil }
+        return number
+    }
+}

@@ -1,0 +1,197 @@
+import CacheEngine
+import NIOCore
+import RESP
+
+/// Serves one client connection: parses requests straight out of the read buffer, executes
+/// them, and collects every reply of one read in a single output buffer that is written and
+/// flushed once, when the read is complete — so a pipeline of thousands of commands costs one
+/// write.
+///
+/// Bytes of a command that is not complete yet are carried to the next read. Memory a client
+/// can make the server hold is bounded by `client-query-buffer-limit` on the input side and by
+/// pausing reads while the socket is not writable on the output side.
+final class ConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let state: ServerState
+    let commandTable = CommandTable.shared
+    var record: ClientRecord?
+    var parser = RESPCommandParser()
+    var arguments = CommandArguments()
+    /// An incomplete command's bytes, carried to the next read.
+    var carried: ByteBuffer?
+    var writer = RESPWriter(buffer: ByteBuffer())
+    /// Set by QUIT or a protocol error: reply, flush, close.
+    var closeAfterFlush = false
+    var commandsThisRead = 0
+    var lastCommandName = "NULL"
+
+    /// Replies above this size are written out before the read completes.
+    static let eagerWriteThreshold = 64 * 1024
+
+    init(state: ServerState) {
+        self.state = state
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        writer.buffer = context.channel.allocator.buffer(capacity: 4096)
+        state.stats.totalConnectionsReceived.wrappingAdd(1, ordering: .relaxed)
+        if state.clients.count >= state.maxClients.load(ordering: .relaxed) {
+            state.stats.rejectedConnections.wrappingAdd(1, ordering: .relaxed)
+            writer.error("ERR max number of clients reached")
+            closeAfterFlush = true
+            flush(context: context)
+            return
+        }
+        let record = ClientRecord(id: state.clients.makeID(), channel: context.channel, createdAt: WallClock.milliseconds())
+        state.clients.add(record)
+        self.record = record
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let record { state.clients.remove(id: record.id) }
+        record = nil
+        carried = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closeAfterFlush else { return }
+        var input = unwrapInboundIn(data)
+        state.stats.totalNetInputBytes.wrappingAdd(input.readableBytes, ordering: .relaxed)
+        if var previous = carried {
+            carried = nil
+            previous.writeBuffer(&input)
+            input = previous
+        }
+        parser.limits.maxBulkLength = state.protoMaxBulkLength.load(ordering: .relaxed)
+        let now = WallClock.milliseconds()
+        process(&input, now: now, context: context)
+        if !closeAfterFlush && input.readableBytes > 0 {
+            if input.readableBytes > state.clientQueryBufferLimit.load(ordering: .relaxed) {
+                state.logger.warning("Closing client that reached max query buffer length", metadata: ["addr": "\(record?.address ?? "?")", "qbuf": "\(input.readableBytes)"])
+                context.close(promise: nil)
+                return
+            }
+            input.discardReadBytes()
+            carried = input
+        }
+        if writer.buffer.readableBytes >= Self.eagerWriteThreshold {
+            write(context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flush(context: context)
+        if commandsThisRead > 0 {
+            state.stats.totalCommandsProcessed.wrappingAdd(commandsThisRead, ordering: .relaxed)
+            let lastCommand = lastCommandName
+            record?.details.withLock { details in
+                details.lastInteraction = WallClock.milliseconds()
+                details.lastCommand = lastCommand
+            }
+            commandsThisRead = 0
+        }
+        context.fireChannelReadComplete()
+    }
+
+    /// Stops reading while the peer is not taking our replies, so a client that pipelines
+    /// without reading cannot grow the output without bound.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        context.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenComplete { _ in }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // A reset by the peer is routine; anything else is worth a line at debug level.
+        state.logger.debug("Client connection error", metadata: ["addr": "\(record?.address ?? "?")", "error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: Requests
+
+    private func process(_ buffer: inout ByteBuffer, now: Int64, context: ChannelHandlerContext) {
+        while !closeAfterFlush {
+            let frameLength: Int?
+            do {
+                frameLength = try parser.parse(buffer, into: &arguments)
+            } catch {
+                // Redis replies to a malformed request once and closes (networking.c).
+                writer.error("ERR \(error.message)")
+                state.stats.totalErrorReplies.wrappingAdd(1, ordering: .relaxed)
+                closeAfterFlush = true
+                buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+                return
+            }
+            guard let frameLength else { return }
+            if arguments.count > 0 {
+                commandsThisRead += 1
+                buffer.withUnsafeReadableBytes { frame in
+                    arguments.withArgv(frame: frame) { argv in
+                        dispatch(argv, now: now, context: context)
+                    }
+                }
+            }
+            buffer.moveReaderIndex(forwardBy: frameLength)
+        }
+    }
+
+    private func dispatch(_ argv: Argv, now: Int64, context: ChannelHandlerContext) {
+        guard let spec = commandTable.lookup(argv[0]) else {
+            writer.error(Self.unknownCommandError(argv))
+            state.stats.totalErrorReplies.wrappingAdd(1, ordering: .relaxed)
+            return
+        }
+        lastCommandName = spec.name
+        guard spec.accepts(argumentCount: argv.count) else {
+            writer.error(ErrorReply.wrongArity(spec.name))
+            state.stats.totalErrorReplies.wrappingAdd(1, ordering: .relaxed)
+            return
+        }
+        switch spec.executor {
+        case .engine:
+            state.engine.withEngine { engine in
+                engine.execute(spec, argv, now: now, into: &writer)
+            }
+        case .server:
+            executeServerCommand(spec, argv, now: now, context: context)
+        }
+    }
+
+    static func unknownCommandError(_ argv: Argv) -> String {
+        // Redis quotes arguments until the quoted list reaches 128 bytes (server.c).
+        var quoted: [String] = []
+        var length = 0
+        var index = 1
+        while index < argv.count && length < 128 {
+            let argument = String(String(decoding: argv[index], as: UTF8.self).prefix(128 - length))
+            quoted.append(argument)
+            length += argument.utf8.count + 3
+            index += 1
+        }
+        return ErrorReply.unknownCommand(String(decoding: argv[0], as: UTF8.self), arguments: quoted)
+    }
+
+    // MARK: Replies
+
+    private func write(context: ChannelHandlerContext) {
+        guard writer.buffer.readableBytes > 0 else { return }
+        state.stats.totalNetOutputBytes.wrappingAdd(writer.buffer.readableBytes, ordering: .relaxed)
+        context.write(wrapOutboundOut(writer.buffer), promise: nil)
+        writer.buffer.clear()
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        write(context: context)
+        if closeAfterFlush {
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+                channel.close(promise: nil)
+            }
+        } else {
+            context.flush()
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// Accepts client connections on every `bind` address until graceful shutdown; then stops
+/// accepting, lets each connection finish the replies it is writing, and closes it.
+struct ClientListener: Service {
+    let state: ServerState
+    let group: MultiThreadedEventLoopGroup
+
+    func run() async throws {
+        let configuration = state.configuration.withLock { $0 }
+        let state = self.state
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: Int32(configuration.tcpBacklog))
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(state: state))
+                }
+            }
+        var listeners: [any Channel] = []
+        for address in configuration.bind {
+            do {
+                listeners.append(try await bootstrap.bind(host: address, port: configuration.port).get())
+            } catch {
+                for listener in listeners { try? await listener.close() }
+                throw StartupError("Could not create server TCP listening socket \(address):\(configuration.port): \(error)")
+            }
+        }
+        state.logger.notice("Ready to accept connections tcp", metadata: [
+            "port": "\(configuration.port)", "bind": "\(configuration.bind.joined(separator: " "))",
+            "io-threads": "\(configuration.ioThreads)",
+        ])
+        try? await gracefulShutdown()
+        state.logger.notice("Shutting down: no longer accepting connections")
+        for listener in listeners { try? await listener.close() }
+        // A close submitted to a connection's event loop runs after the reads already queued
+        // there, so replies being written are flushed first.
+        for client in state.clients.all() {
+            try? await client.channel.close()
+        }
+    }
+}
+
+struct StartupError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

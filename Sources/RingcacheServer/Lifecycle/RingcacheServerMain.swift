@@ -1,0 +1,94 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The `ringcache-server` process: read the configuration, start the listener and background
+/// work as one service group, and on SIGTERM or SIGINT shut down gracefully and exit 0.
+public enum RingcacheServerMain {
+    static let usage = """
+        Usage: ringcache-server [/path/to/ringcache.conf] [--directive value ...]
+               ringcache-server --version | -v
+               ringcache-server --help | -h
+
+        Every config-file directive is also a flag, as with redis-server:
+               ringcache-server --port 7001 --bind 127.0.0.1 --loglevel verbose
+        """
+
+    public static func run(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async {
+        if arguments == ["--help"] || arguments == ["-h"] {
+            print(usage)
+            exit(0)
+        }
+        if arguments == ["--version"] || arguments == ["-v"] {
+            print("Ringcache server v=\(ServerInfo.ringcacheVersion) redis-compatible=\(ServerInfo.redisCompatibleVersion)")
+            exit(0)
+        }
+        let configuration: ServerConfiguration
+        do {
+            configuration = try ServerConfiguration.load(arguments: arguments, readFile: readFile)
+        } catch {
+            fail("\(error)")
+        }
+        let sink: LogSink
+        do {
+            sink = try LogSink(path: configuration.logFile)
+        } catch {
+            fail("\(error)")
+        }
+        LoggingSystem.bootstrap { _ in RedisStyleLogHandler(logLevel: configuration.logLevel, sink: sink) }
+        let logger = Logger(label: "ringcache")
+
+        var generator = SystemRandomNumberGenerator()
+        let state = ServerState(configuration: configuration, logger: logger, now: WallClock.milliseconds(), seed: generator.next())
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.ioThreads)
+        logger.notice("Ringcache is starting", metadata: ["version": "\(ServerInfo.ringcacheVersion)", "pid": "\(ProcessInfoSnapshot.processID)"])
+
+        let services = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: ClientListener(state: state, group: group)),
+                .init(service: BackgroundMaintenance(state: state)),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        var exitCode: Int32 = 0
+        do {
+            try await services.run()
+        } catch {
+            logger.warning("\(error)")
+            exitCode = 1
+        }
+        try? await group.shutdownGracefully()
+        if exitCode == 0 { logger.notice("Ringcache is now ready to exit, bye bye...") }
+        exit(exitCode)
+    }
+
+    private static func fail(_ message: String) -> Never {
+        LogSink.writeAll(STDERR_FILENO, "ringcache-server: \(message)\n")
+        exit(1)
+    }
+
+    private static func readFile(_ path: String) throws -> String {
+        guard let file = fopen(path, "r") else {
+            throw StartupError(String(cString: strerror(errno)))
+        }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let read = fread(&chunk, 1, chunk.count, file)
+            if read <= 0 { break }
+            bytes.append(contentsOf: chunk.prefix(read))
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

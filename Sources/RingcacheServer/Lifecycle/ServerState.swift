@@ -1,0 +1,78 @@
+import CacheEngine
+import Logging
+import NIOCore
+import Synchronization
+
+/// What every connection and background service of one node shares.
+///
+/// The engine is one keyspace behind one lock. With the default `io-threads 1` every connection
+/// lives on the same event loop, so the lock is never contended and costs a few nanoseconds;
+/// with more threads it serialises keyspace access the way Redis's single thread does, while
+/// parsing and reply encoding run in parallel.
+public final class ServerState: Sendable {
+    let engine: LockedEngine
+    let configuration: Mutex<ServerConfiguration>
+    let clients = ClientRegistry()
+    let stats = ServerStats()
+    let logger: Logger
+    let startTime: Int64
+    /// 40 hex digits identifying this run of the process (INFO's `run_id`).
+    let runID: String
+
+    /// Configuration read on every request, kept in atomics so connections need no lock.
+    let protoMaxBulkLength: Atomic<Int>
+    let clientQueryBufferLimit: Atomic<Int>
+    let maxClients: Atomic<Int>
+
+    init(configuration: ServerConfiguration, logger: Logger, now: Int64, seed: UInt64) {
+        engine = LockedEngine(Engine(seed: seed, configuration: configuration.engineConfiguration))
+        self.configuration = Mutex(configuration)
+        self.logger = logger
+        startTime = now
+        var generator = SystemRandomNumberGenerator()
+        runID = (0..<20).map { _ in
+            let byte = UInt8.random(in: 0...255, using: &generator)
+            return String(byte >> 4, radix: 16) + String(byte & 0xF, radix: 16)
+        }.joined()
+        protoMaxBulkLength = Atomic(configuration.protoMaxBulkLength)
+        clientQueryBufferLimit = Atomic(configuration.clientQueryBufferLimit)
+        maxClients = Atomic(configuration.maxClients)
+    }
+
+    /// Applies CONFIG SET to the configuration and to everything that caches parts of it.
+    func update(_ body: (inout ServerConfiguration) throws(ConfigurationError) -> Void) throws(ConfigurationError) {
+        let updated = try configuration.withLock { configuration throws(ConfigurationError) -> ServerConfiguration in
+            var candidate = configuration
+            try body(&candidate)
+            configuration = candidate
+            return candidate
+        }
+        protoMaxBulkLength.store(updated.protoMaxBulkLength, ordering: .relaxed)
+        clientQueryBufferLimit.store(updated.clientQueryBufferLimit, ordering: .relaxed)
+        maxClients.store(updated.maxClients, ordering: .relaxed)
+        engine.withEngine { $0.configuration = updated.engineConfiguration }
+    }
+}
+
+/// Process-wide counters with Redis's INFO names. Connections add to them once per read, not
+/// once per command, so counting costs the hot path almost nothing.
+final class ServerStats: Sendable {
+    let totalConnectionsReceived = Atomic<Int>(0)
+    let rejectedConnections = Atomic<Int>(0)
+    let totalCommandsProcessed = Atomic<Int>(0)
+    let totalNetInputBytes = Atomic<Int>(0)
+    let totalNetOutputBytes = Atomic<Int>(0)
+    let totalErrorReplies = Atomic<Int>(0)
+    /// Commands per second over the last sampling window, kept by the maintenance service.
+    let instantaneousOpsPerSecond = Atomic<Int>(0)
+
+    /// CONFIG RESETSTAT.
+    func reset() {
+        totalConnectionsReceived.store(0, ordering: .relaxed)
+        rejectedConnections.store(0, ordering: .relaxed)
+        totalCommandsProcessed.store(0, ordering: .relaxed)
+        totalNetInputBytes.store(0, ordering: .relaxed)
+        totalNetOutputBytes.store(0, ordering: .relaxed)
+        totalErrorReplies.store(0, ordering: .relaxed)
+    }
+}

@@ -1,0 +1,3 @@
+import RingcacheServer
+
+await RingcacheServerMain.run()
