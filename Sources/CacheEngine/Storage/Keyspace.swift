@@ -92,17 +92,6 @@ public final class Keyspace {
 
     // MARK: Mutations
 
-    /// Moves an entry found in the draining table into the main one, so writes always operate
-    /// on the main table.
-    func promote(_ location: Location, hash: UInt64) -> Location {
-        guard location.inDraining, draining != nil else { return location }
-        let entry = Entry(draining!.slots[location.slot].unsafelyUnwrapped)
-        draining!.remove(at: location.slot)
-        reserveForInsert()
-        let slot = table.insert(entry, hash: hash)
-        return Location(inDraining: false, slot: slot)
-    }
-
     func entry(at location: Location) -> Entry {
         if location.inDraining {
             return Entry(draining!.slots[location.slot].unsafelyUnwrapped)
@@ -154,7 +143,11 @@ public final class Keyspace {
         if entry.hasExpiry { removeVolatile(entry) }
         entryBytes -= entry.allocationSize
         entry.deallocate()
-        shrinkIfSparse()
+        if draining != nil {
+            stepRebuild(slots: Self.migrationSlotsPerWrite)
+        } else {
+            shrinkIfSparse()
+        }
     }
 
     /// Deletes every key.
@@ -241,7 +234,9 @@ public final class Keyspace {
             draining!.deallocate()
             draining = nil
             drainCursor = 0
-            return false
+            // Deletions during the rebuild may have left the new table sparse in turn.
+            shrinkIfSparse()
+            return draining != nil
         }
         return true
     }
