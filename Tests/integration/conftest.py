@@ -1,0 +1,119 @@
+"""Fixtures that start real ringcache-server processes on loopback ports chosen at run time.
+
+Every process a test starts is stopped by the fixture, and every wait polls a condition
+with a deadline instead of sleeping for a fixed time.
+"""
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def server_binary() -> str:
+    path = os.environ.get("RINGCACHE_SERVER", str(ROOT / ".build" / "release" / "ringcache-server"))
+    if not os.access(path, os.X_OK):
+        pytest.exit(f"ringcache-server not found at {path}: build it (cluster/test does) or set RINGCACHE_SERVER", returncode=2)
+    return path
+
+
+def free_port() -> int:
+    """A port the kernel just handed out; the server binds it right after."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(condition, timeout: float, interval: float = 0.01, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
+class Server:
+    """One ringcache-server process."""
+
+    def __init__(self, tmp_path: Path, *flags: str, config_text: str | None = None):
+        self.port = free_port()
+        self.log_path = tmp_path / f"server-{self.port}.log"
+        arguments = [server_binary()]
+        if config_text is not None:
+            config_path = tmp_path / f"node-{self.port}.conf"
+            config_path.write_text(config_text)
+            arguments.append(str(config_path))
+        arguments += ["--port", str(self.port), *flags]
+        self.log = open(self.log_path, "w")
+        self.started_at = time.monotonic()
+        self.process = subprocess.Popen(arguments, stdout=self.log, stderr=subprocess.STDOUT)
+        self.ready_after = None
+        try:
+            wait_until(self._answers_ping, timeout=10, message=f"server on port {self.port} to answer PING")
+        except AssertionError:
+            self.stop()
+            raise AssertionError(f"server did not start: {self.log_path.read_text()}")
+        self.ready_after = time.monotonic() - self.started_at
+
+    def _answers_ping(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"server exited with {self.process.returncode}: {self.log_path.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as connection:
+                connection.sendall(b"PING\r\n")
+                return connection.recv(16) == b"+PONG\r\n"
+        except OSError:
+            return False
+
+    def client(self, **options) -> redis.Redis:
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=10, **options)
+
+    def cli(self, *arguments: str, input: str | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
+        return subprocess.run(["redis-cli", "-p", str(self.port), *arguments], input=input,
+                              capture_output=True, text=True, timeout=timeout)
+
+    def stop(self, sig=signal.SIGTERM, timeout: float = 10) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=timeout)
+        self.log.close()
+        return self.process.returncode
+
+
+@pytest.fixture
+def start_server(tmp_path):
+    started = []
+
+    def start(*flags: str, config_text: str | None = None) -> Server:
+        server = Server(tmp_path, *flags, config_text=config_text)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def server(start_server) -> Server:
+    return start_server()
+
+
+@pytest.fixture
+def client(server) -> redis.Redis:
+    connection = server.client()
+    yield connection
+    connection.close()

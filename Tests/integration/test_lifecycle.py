@@ -1,0 +1,63 @@
+"""Starting, configuring and stopping the process."""
+import signal
+import socket
+import subprocess
+
+from conftest import free_port, server_binary, wait_until
+
+
+def test_starts_in_under_a_second(start_server):
+    server = start_server()
+    assert server.ready_after < 1.0, f"took {server.ready_after:.2f}s to answer PING"
+
+
+def test_sigterm_and_sigint_exit_cleanly_after_replying(start_server):
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        server = start_server()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as connection:
+            connection.sendall(b"SET k v\r\nGET k\r\n")
+            expected = b"+OK\r\n$1\r\nv\r\n"
+            data = b""
+            while len(data) < len(expected):
+                data += connection.recv(100)
+            assert data == expected
+            assert server.stop(sig) == 0
+            assert connection.recv(100) == b"", "the connection is closed at shutdown"
+        log = server.log_path.read_text()
+        assert "Shutting down" in log and "ready to exit" in log
+
+
+def test_config_file_and_flags(start_server, tmp_path):
+    server = start_server("--hz", "25", config_text="# test node\nhz 15\nloglevel verbose\nmaxclients 77\n")
+    client = server.client()
+    assert client.config_get("hz") == {"hz": "25"}, "flags override the file"
+    assert client.config_get("maxclients") == {"maxclients": "77"}
+    assert client.config_get("loglevel") == {"loglevel": "verbose"}
+    assert client.info("server")["config_file"].endswith(".conf")
+
+
+def run_bad(*arguments: str, tmp_path=None) -> subprocess.CompletedProcess:
+    return subprocess.run([server_binary(), *arguments], capture_output=True, text=True, timeout=10)
+
+
+def test_bad_directives_stop_the_start_with_one_line(tmp_path):
+    result = run_bad("--port", str(free_port()), "--maxmemroy", "100mb")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == ["ringcache-server: bad directive 'maxmemroy' (the command line): unknown directive"]
+    config = tmp_path / "bad.conf"
+    config.write_text("port 7001\nhz lots\n")
+    result = run_bad(str(config))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"ringcache-server: bad directive 'hz' (line 2 of {config}): argument couldn't be parsed into an integer"
+
+
+def test_port_in_use_fails_with_a_clear_error(start_server):
+    server = start_server()
+    result = run_bad("--port", str(server.port))
+    assert result.returncode == 1
+    assert f"Could not create server TCP listening socket 127.0.0.1:{server.port}" in result.stdout + result.stderr
+
+
+def test_version_and_help():
+    assert "Ringcache server v=" in run_bad("--version").stdout
+    assert "Usage: ringcache-server" in run_bad("--help").stdout

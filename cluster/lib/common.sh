@@ -1,0 +1,92 @@
+# Shared by the cluster/ scripts. Source it; do not run it.
+# shellcheck shell=bash
+
+RINGCACHE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+RINGCACHE_RUN="$RINGCACHE_ROOT/cluster/run"
+RINGCACHE_BASE_PORT="${RINGCACHE_BASE_PORT:-7001}"
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Runs a command as root: directly when we are root, through sudo otherwise.
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        die "need root to run '$*' (no sudo here); install it by hand and try again"
+    fi
+}
+
+APT_UPDATED=0
+apt_install() {
+    command -v apt-get >/dev/null 2>&1 || die "missing $*, and this is not a Debian-like system with apt-get: install $* by hand"
+    if [ "$APT_UPDATED" -eq 0 ]; then
+        say "==> apt-get update"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq || die "apt-get update failed"
+        APT_UPDATED=1
+    fi
+    say "==> apt-get install $*"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null || die "apt-get install $* failed"
+}
+
+require_swift() {
+    command -v swift >/dev/null 2>&1 || die "the Swift toolchain (6.0 or later) is not on PATH; install it from swift.org first"
+}
+
+# What building needs: liblz4 found through pkg-config.
+ensure_build_deps() {
+    require_swift
+    local missing=()
+    command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+    if ! pkg-config --exists liblz4 2>/dev/null; then missing+=(liblz4-dev); fi
+    if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+}
+
+# What the tests need on top: redis-cli and redis-benchmark (redis-tools), redis-py, pytest.
+ensure_test_deps() {
+    ensure_build_deps
+    if ! command -v redis-cli >/dev/null 2>&1 || ! command -v redis-benchmark >/dev/null 2>&1; then
+        apt_install redis-tools
+    fi
+    if ! python3 -c 'import redis, pytest' >/dev/null 2>&1; then
+        command -v python3 >/dev/null 2>&1 || apt_install python3 python3-pip
+        say "==> pip install redis pytest"
+        python3 -m pip install --quiet --disable-pip-version-check redis pytest 2>/dev/null \
+            || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages redis pytest 2>/dev/null \
+            || apt_install python3-redis python3-pytest
+        python3 -c 'import redis, pytest' >/dev/null 2>&1 || die "could not install python3's redis and pytest modules"
+    fi
+}
+
+# Builds the release server unless it is already up to date (swift build is incremental).
+build_release() {
+    say "==> swift build -c release --product ringcache-server"
+    (cd "$RINGCACHE_ROOT" && swift build -c release --product ringcache-server 2>&1 | tail -n 3) || die "release build failed"
+    RINGCACHE_SERVER="$RINGCACHE_ROOT/.build/release/ringcache-server"
+    [ -x "$RINGCACHE_SERVER" ] || die "release build did not produce $RINGCACHE_SERVER"
+    export RINGCACHE_SERVER
+}
+
+# Waits (bounded) until the node on port $1 answers PING.
+wait_for_ping() {
+    local port="$1" deadline=$((SECONDS + 15))
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        if [ "$(redis_ping "$port")" = "PONG" ]; then return 0; fi
+        sleep 0.1
+    done
+    return 1
+}
+
+redis_ping() {
+    if command -v redis-cli >/dev/null 2>&1; then
+        redis-cli -p "$1" PING 2>/dev/null
+    else
+        python3 - "$1" <<'PY' 2>/dev/null
+import socket, sys
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1) as c:
+    c.sendall(b"PING\r\n"); print("PONG" if c.recv(16) == b"+PONG\r\n" else "")
+PY
+    fi
+}
