@@ -29,9 +29,10 @@ let package = Package(
             pkgConfig: "liblz4",
             providers: [.apt(["liblz4-dev"])]
         ),
+        .systemLibrary(name: "CMalloc"),
         .target(
             name: "CacheEngine",
-            dependencies: ["RESP", "CLZ4", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["RESP", "CLZ4", "CMalloc", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSwift6
         ),
         .target(

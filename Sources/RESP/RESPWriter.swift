@@ -96,6 +96,20 @@ public struct RESPWriter {
         buffer.writeStaticString(Self.crlf)
     }
 
+    /// The `$length\r\n` that starts a bulk string whose bytes the caller writes next, followed
+    /// by `crlf()`; for values produced straight into the buffer (decompression).
+    @inlinable
+    public mutating func bulkHeader(length: Int) {
+        buffer.writeInteger(UInt8(ascii: "$"))
+        writeDecimal(length)
+        buffer.writeStaticString(Self.crlf)
+    }
+
+    @inlinable
+    public mutating func crlf() {
+        buffer.writeStaticString(Self.crlf)
+    }
+
     public mutating func bulk(_ text: String) {
         var text = text
         text.withUTF8 { bulk(UnsafeRawBufferPointer($0)) }

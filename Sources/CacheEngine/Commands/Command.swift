@@ -2,7 +2,7 @@
 /// executes the ones that need a connection or the process (`CommandSpec.executor`).
 public enum Command: UInt8, CaseIterable, Sendable {
     // connection and server
-    case ping, echo, quit, hello, select, client, command, info, config, dbsize, flushdb, flushall, time
+    case ping, echo, quit, hello, select, client, command, info, config, dbsize, flushdb, flushall, time, memory
     // strings
     case get, set, setnx, setex, psetex, getset, getdel, getex, mget, mset, msetnx
     case incr, decr, incrby, decrby, incrbyfloat, append, strlen, getrange, substr, setrange
@@ -35,6 +35,31 @@ public struct CommandSpec: Sendable {
     public let since: String
     public let summary: String
     public let executor: CommandExecutor
+    /// `write`: the command may change the keyspace.
+    public let isWrite: Bool
+    /// `denyoom`: the command may grow memory, so it is refused when over `maxmemory` and
+    /// nothing can be evicted.
+    public let denyOOM: Bool
+
+    init(
+        command: Command, name: String, arity: Int, flags: [String], firstKey: Int, lastKey: Int, keyStep: Int,
+        aclCategories: [String], group: String, since: String, summary: String, executor: CommandExecutor
+    ) {
+        self.command = command
+        self.name = name
+        self.arity = arity
+        self.flags = flags
+        self.firstKey = firstKey
+        self.lastKey = lastKey
+        self.keyStep = keyStep
+        self.aclCategories = aclCategories
+        self.group = group
+        self.since = since
+        self.summary = summary
+        self.executor = executor
+        isWrite = flags.contains("write")
+        denyOOM = flags.contains("denyoom")
+    }
 
     /// Whether `argumentCount` (including the name) fits the arity.
     public func accepts(argumentCount: Int) -> Bool {

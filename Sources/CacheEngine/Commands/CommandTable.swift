@@ -75,6 +75,7 @@ extension CommandTable {
         spec(.dbsize, 1, ["readonly", "fast"], acl: ["@keyspace", "@read", "@fast"], group: "server", since: "1.0.0", "Returns the number of keys in the database."),
         spec(.flushdb, -1, ["write"], acl: ["@keyspace", "@write", "@slow", "@dangerous"], group: "server", since: "1.0.0", "Removes all keys from the current database."),
         spec(.flushall, -1, ["write"], acl: ["@keyspace", "@write", "@slow", "@dangerous"], group: "server", since: "1.0.0", "Removes all keys from all databases."),
+        spec(.memory, -2, [], acl: ["@slow"], group: "server", since: "4.0.0", "A container for memory diagnostics commands."),
         spec(.time, 1, ["loading", "stale", "fast"], acl: ["@fast"], group: "server", since: "2.6.0", executor: .server, "Returns the server time."),
         // strings
         spec(.get, 2, ["readonly", "fast"], keys: (1, 1, 1), acl: ["@read", "@string", "@fast"], group: "string", since: "1.0.0", "Returns the string value of a key."),

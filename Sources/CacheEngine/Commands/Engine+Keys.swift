@@ -24,7 +24,7 @@ extension Engine {
         for index in 1..<argv.count {
             let key = argv[index]
             if let (_, entry) = keyspace.findLive(key, hash: keyspace.hash(key), now: now) {
-                entry.accessClock = Self.clock(now)
+                touch(entry, now: now)
                 found += 1
             }
         }
@@ -231,7 +231,9 @@ extension Engine {
             writer.integer(0)
             return
         }
-        let moved = Entry.allocate(key: destination, valueLength: entry.valueLength, expiry: entry.expiryIfAny, kind: entry.kind, clock: entry.accessClock)
+        let moved = Entry.allocate(
+            key: destination, valueLength: entry.valueLength, expiry: entry.expiryIfAny, kind: entry.kind, clock: entry.accessClock,
+            compressed: entry.isCompressed)
         if entry.valueLength > 0 {
             moved.value.baseAddress!.copyMemory(from: entry.value.baseAddress!, byteCount: entry.valueLength)
         }
@@ -273,13 +275,20 @@ extension Engine {
             writer.null()
             return
         }
+        let usesLFU = configuration.evictionPolicy.usesLFU
         if ByteParsing.equalsIgnoringCase(subcommand, "ENCODING") {
-            writer.bulk(Self.stringEncoding(UnsafeRawBufferPointer(entry.value)))
+            writer.bulk(withPlainValue(entry) { Self.stringEncoding($0) })
         } else if ByteParsing.equalsIgnoringCase(subcommand, "IDLETIME") {
+            guard !usesLFU else {
+                writer.error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+                return
+            }
             let idle = (Self.clock(now) &- entry.accessClock) & 0xFF_FFFF
-            writer.integer(Int(idle))
+            writer.integer(Int(idle / Self.clockTicksPerSecond))
         } else if ByteParsing.equalsIgnoringCase(subcommand, "REFCOUNT") {
             writer.integer(1)
+        } else if usesLFU {
+            writer.integer(Int(LFU.decayedCounter(entry.accessClock, now: now, decayTime: configuration.lfuDecayTime)))
         } else {
             writer.error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
         }

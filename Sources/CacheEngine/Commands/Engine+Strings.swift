@@ -4,7 +4,7 @@ import RESP
 extension Engine {
     func get(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) {
         if let entry = lookupRead(argv[1], now: now) {
-            writer.bulk(UnsafeRawBufferPointer(entry.value))
+            writeValue(entry, &writer)
         } else {
             writer.null()
         }
@@ -65,7 +65,7 @@ extension Engine {
         let key = argv[1]
         let existing = keyspace.findLive(key, hash: keyspace.hash(key), now: now)?.1
         if returnOld {
-            if let existing { writer.bulk(UnsafeRawBufferPointer(existing.value)) } else { writer.null() }
+            if let existing { writeValue(existing, &writer) } else { writer.null() }
         }
         if (onlyIfAbsent && existing != nil) || (onlyIfPresent && existing == nil) {
             if !returnOld { writer.null() }
@@ -105,7 +105,7 @@ extension Engine {
     func getset(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) {
         let key = argv[1]
         if let (_, old) = keyspace.findLive(key, hash: keyspace.hash(key), now: now) {
-            writer.bulk(UnsafeRawBufferPointer(old.value))
+            writeValue(old, &writer)
         } else {
             writer.null()
         }
@@ -117,7 +117,7 @@ extension Engine {
             writer.null()
             return
         }
-        writer.bulk(UnsafeRawBufferPointer(entry.value))
+        writeValue(entry, &writer)
         deleteKey(key, now: now)
     }
 
@@ -145,7 +145,7 @@ extension Engine {
             writer.null()
             return
         }
-        writer.bulk(UnsafeRawBufferPointer(entry.value))
+        writeValue(entry, &writer)
         if let expiry {
             if expiry < now { deleteKey(key, now: now) } else { setExpiry(of: key, to: expiry) }
         } else if persist {
@@ -156,7 +156,7 @@ extension Engine {
         writer.arrayHeader(argv.count - 1)
         for index in 1..<argv.count {
             if let entry = lookupRead(argv[index], now: now) {
-                writer.bulk(UnsafeRawBufferPointer(entry.value))
+                writeValue(entry, &writer)
             } else {
                 writer.null()
             }
@@ -202,7 +202,7 @@ extension Engine {
         let key = argv[1]
         var current: Int64 = 0
         if let (_, entry) = keyspace.findLive(key, hash: keyspace.hash(key), now: now) {
-            guard let value = ByteParsing.int64(UnsafeRawBufferPointer(entry.value)) else {
+            guard let value = withPlainValue(entry, { ByteParsing.int64($0) }) else {
                 writer.error(ErrorReply.notInteger)
                 return
             }
@@ -224,7 +224,7 @@ extension Engine {
         let key = argv[1]
         var current = 0.0
         if let (_, entry) = keyspace.findLive(key, hash: keyspace.hash(key), now: now) {
-            guard let value = ByteParsing.double(UnsafeRawBufferPointer(entry.value)) else {
+            guard let value = withPlainValue(entry, { ByteParsing.double($0) }) else {
                 writer.error(ErrorReply.notFloat)
                 return
             }
@@ -255,34 +255,39 @@ extension Engine {
             writer.integer(suffix.count)
             return
         }
-        let newLength = entry.valueLength + suffix.count
+        let oldLength = entry.plainLength
+        let newLength = oldLength + suffix.count
         guard newLength <= configuration.protoMaxBulkLength else {
             writer.error(ErrorReply.stringTooLong)
             return
         }
-        replaceValue(of: key, entry: entry, length: newLength, now: now) { value in
+        rewriteValue(of: key, from: entry, length: newLength, now: now) { value in
             if suffix.count > 0 {
-                (value.baseAddress! + entry.valueLength).copyMemory(from: suffix.baseAddress!, byteCount: suffix.count)
+                (value.baseAddress! + oldLength).copyMemory(from: suffix.baseAddress!, byteCount: suffix.count)
             }
         }
         writer.integer(newLength)
     }
 
-    /// Gives `key` a value of `length` bytes that starts as a copy of the old one (truncated or
-    /// zero-padded) and is then edited in place by `edit`; the TTL is kept.
-    func replaceValue(of key: UnsafeRawBufferPointer, entry old: Entry, length: Int, now: Int64, edit: (UnsafeMutableRawBufferPointer) -> Void) {
-        let hash = keyspace.hash(key)
-        guard let (location, _) = keyspace.find(key, hash: hash) else { return }
-        let replacement = Entry.allocate(key: key, valueLength: length, expiry: old.expiryIfAny, kind: old.kind, clock: Self.clock(now))
-        let value = replacement.value
-        let kept = Swift.min(length, old.valueLength)
-        if kept > 0 { value.baseAddress!.copyMemory(from: old.value.baseAddress!, byteCount: kept) }
-        if length > kept { (value.baseAddress! + kept).initializeMemory(as: UInt8.self, repeating: 0, count: length - kept) }
-        edit(value)
-        keyspace.replace(at: location, with: replacement)
+    /// Gives `key` a value of `length` bytes that starts as a copy of the old value (truncated
+    /// or zero-padded) and is then edited by `edit`; the TTL is kept and the result is
+    /// compressed if that pays.
+    func rewriteValue(of key: UnsafeRawBufferPointer, from old: Entry?, length: Int, now: Int64, edit: (UnsafeMutableRawBufferPointer) -> Void) {
+        var bytes = [UInt8](repeating: 0, count: length)
+        bytes.withUnsafeMutableBytes { value in
+            if let old {
+                withPlainValue(old) { plain in
+                    let kept = Swift.min(length, plain.count)
+                    if kept > 0 { value.baseAddress!.copyMemory(from: plain.baseAddress!, byteCount: kept) }
+                }
+            }
+            edit(value)
+        }
+        bytes.withUnsafeBytes { storeString(key, value: $0, expiry: .keep, now: now) }
     }
+
     func strlen(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) {
-        writer.integer(lookupRead(argv[1], now: now)?.valueLength ?? 0)
+        writer.integer(lookupRead(argv[1], now: now)?.plainLength ?? 0)
     }
 
     /// GETRANGE key start end (t_string.c getrangeCommand), negative offsets from the end.
@@ -295,7 +300,7 @@ extension Engine {
             writer.bulk(UnsafeRawBufferPointer(start: nil, count: 0))
             return
         }
-        let length = Int64(entry.valueLength)
+        let length = Int64(entry.plainLength)
         var start = startArgument
         var end = endArgument
         if start < 0 && end < 0 && start > end {
@@ -311,7 +316,9 @@ extension Engine {
             writer.bulk(UnsafeRawBufferPointer(start: nil, count: 0))
             return
         }
-        writer.bulk(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(entry.value)[Int(start)...Int(end)]))
+        withPlainValue(entry) { value in
+            writer.bulk(UnsafeRawBufferPointer(rebasing: value[Int(start)...Int(end)]))
+        }
     }
 
     /// SETRANGE key offset value: zero-pads as needed; an empty value on a missing key creates
@@ -328,7 +335,7 @@ extension Engine {
         let key = argv[1]
         let patch = argv[3]
         let existing = keyspace.findLive(key, hash: keyspace.hash(key), now: now)?.1
-        let oldLength = existing?.valueLength ?? 0
+        let oldLength = existing?.plainLength ?? 0
         if patch.count == 0 {
             writer.integer(oldLength)
             return
@@ -341,16 +348,12 @@ extension Engine {
         let write: (UnsafeMutableRawBufferPointer) -> Void = { value in
             (value.baseAddress! + Int(offset)).copyMemory(from: patch.baseAddress!, byteCount: patch.count)
         }
-        if let existing, newLength == oldLength {
+        if let existing, !existing.isCompressed, newLength == oldLength {
+            // Overwriting inside a plain value: in place, no allocation.
             write(existing.value)
-            existing.accessClock = Self.clock(now)
-        } else if let existing {
-            replaceValue(of: key, entry: existing, length: newLength, now: now, edit: write)
+            touch(existing, now: now)
         } else {
-            let entry = Entry.allocate(key: key, valueLength: newLength, expiry: nil, kind: .string, clock: Self.clock(now))
-            entry.value.initializeMemory(as: UInt8.self, repeating: 0)
-            write(entry.value)
-            keyspace.insertNew(entry, hash: keyspace.hash(key))
+            rewriteValue(of: key, from: existing, length: newLength, now: now, edit: write)
         }
         writer.integer(newLength)
     }

@@ -4,8 +4,35 @@ import RESP
 public struct EngineConfiguration: Sendable, Equatable {
     /// `proto-max-bulk-len`: the largest string APPEND and SETRANGE may build.
     public var protoMaxBulkLength: Int
-    public init(protoMaxBulkLength: Int = 512 * 1024 * 1024) {
+    /// `maxmemory`: the most `used_memory` may be before keys are evicted; 0 = no limit.
+    public var maxMemory: Int
+    /// `maxmemory-policy`.
+    public var evictionPolicy: EvictionPolicy
+    /// `maxmemory-samples`: keys sampled per eviction round by the approximated policies.
+    public var evictionSamples: Int
+    /// `lfu-log-factor` and `lfu-decay-time`, as Redis defines them.
+    public var lfuLogFactor: Int
+    public var lfuDecayTime: Int
+    /// `value-compression-threshold`: values this long or longer are stored LZ4-compressed
+    /// when that saves an eighth; 0 turns compression off.
+    public var compressionThreshold: Int
+
+    /// The threshold chosen by measurement (bench/RESULTS.md): below it, JSON-like values
+    /// rarely compress by an eighth.
+    public static let defaultCompressionThreshold = 256
+
+    public init(
+        protoMaxBulkLength: Int = 512 * 1024 * 1024, maxMemory: Int = 0, evictionPolicy: EvictionPolicy = .allkeysLRU,
+        evictionSamples: Int = 5, lfuLogFactor: Int = 10, lfuDecayTime: Int = 1,
+        compressionThreshold: Int = EngineConfiguration.defaultCompressionThreshold
+    ) {
         self.protoMaxBulkLength = protoMaxBulkLength
+        self.maxMemory = maxMemory
+        self.evictionPolicy = evictionPolicy
+        self.evictionSamples = evictionSamples
+        self.lfuLogFactor = lfuLogFactor
+        self.lfuDecayTime = lfuDecayTime
+        self.compressionThreshold = compressionThreshold
     }
 }
 
@@ -13,6 +40,7 @@ public struct EngineConfiguration: Sendable, Equatable {
 public struct EngineStats: Sendable, Equatable {
     public var keyspaceHits = 0
     public var keyspaceMisses = 0
+    public var evictedKeys = 0
 }
 
 /// Executes data commands against a keyspace and writes their replies.
@@ -22,19 +50,68 @@ public struct EngineStats: Sendable, Equatable {
 /// I/O, so tests run it on a virtual clock.
 public final class Engine {
     public let keyspace: Keyspace
-    public var configuration: EngineConfiguration
+    public var configuration: EngineConfiguration {
+        didSet { configurationChanged(from: oldValue) }
+    }
     public internal(set) var stats = EngineStats()
+    /// The highest `used_memory` seen (INFO's `used_memory_peak`).
+    public internal(set) var peakMemory = 0
     var random: SplitMix64
+    var compressor: ValueCompressor
+    var evictionPool = EvictionPool()
+    /// Where compressed values are restored for commands that need the original bytes.
+    var plainScratch: [UInt8] = []
+
+    /// Keys one command may evict before it runs; the rest is left to background steps, so
+    /// a lowered `maxmemory` never makes a single client wait for a long sweep.
+    public static let evictionsPerCommand = 64
 
     /// `seed` seeds both the key hash (so clients cannot aim collisions) and sampling.
     public init(seed: UInt64, configuration: EngineConfiguration = EngineConfiguration()) {
         keyspace = Keyspace(hashSeed: seed)
         random = SplitMix64(seed: seed ^ 0x5DEE_CE66_D1CE_4E5B)
+        compressor = ValueCompressor(threshold: configuration.compressionThreshold)
         self.configuration = configuration
+        configurationChanged(from: EngineConfiguration(evictionPolicy: .noeviction))
     }
+
+    deinit {
+        compressor.deallocate()
+    }
+
+    private func configurationChanged(from old: EngineConfiguration) {
+        compressor.threshold = configuration.compressionThreshold
+        if configuration.evictionPolicy != old.evictionPolicy {
+            evictionPool = EvictionPool()
+            if configuration.evictionPolicy == .allkeysS3FIFO {
+                startS3FIFO()
+            } else {
+                keyspace.fifo = nil
+            }
+        }
+    }
+
+    /// The OOM error Redis sends for a write it cannot make room for.
+    static let outOfMemory: StaticString = "OOM command not allowed when used memory > 'maxmemory'."
 
     /// Runs one data command. `spec.executor` is `.engine` and the caller has checked the arity.
     public func execute(_ spec: CommandSpec, _ argv: Argv, now: Int64, into writer: inout RESPWriter) {
+        // As Redis does before every command (server.c, processCommand): make room, and refuse
+        // commands that may grow memory when nothing can be evicted.
+        if configuration.maxMemory > 0 && keyspace.memoryUsed > configuration.maxMemory {
+            if performEvictions(now: now, maxKeys: Self.evictionsPerCommand) == .cannotEvict && spec.denyOOM {
+                writer.error(Self.outOfMemory)
+                return
+            }
+        }
+        dispatch(spec, argv, now: now, &writer)
+        if spec.isWrite {
+            let used = keyspace.memoryUsed
+            if used > peakMemory { peakMemory = used }
+        }
+    }
+
+    private func dispatch(_ spec: CommandSpec, _ argv: Argv, now: Int64, _ writer: inout RESPWriter) {
         switch spec.command {
         case .get: get(argv, now: now, &writer)
         case .set: set(argv, now: now, &writer)
@@ -76,43 +153,148 @@ public final class Engine {
         case .touch: touch(argv, now: now, &writer)
         case .object: object(argv, now: now, &writer)
         case .dbsize: writer.integer(keyspace.count)
+        case .memory: memory(argv, now: now, &writer)
         case .flushdb, .flushall: flush(argv, &writer)
         case .ping, .echo, .quit, .hello, .select, .client, .command, .info, .config, .time:
             preconditionFailure("\(spec.name) is executed by the server, not the engine")
         }
     }
 
-    /// One bounded slice of background work: active expiry over `samples` keys with a TTL and a
-    /// step of any table rebuild. The server calls it on a timer, in slices short enough that
-    /// clients never wait long for the lock, and repeats while `expired` stays above a tenth of
-    /// `sampled` (Redis expire.c's acceptable-stale threshold).
-    public func backgroundStep(now: Int64, samples: Int) -> (sampled: Int, expired: Int) {
+    /// One bounded slice of background work: a step of any table rebuild, active expiry over
+    /// `samples` keys with a TTL, and up to `samples` evictions while over `maxmemory`. The
+    /// server calls it on a timer, in slices short enough that clients never wait long for the
+    /// lock, and repeats while `moreToDo` (expired keys above a tenth of a sample, as in Redis
+    /// expire.c, a rebuild in progress, or memory still over the limit).
+    public func backgroundStep(now: Int64, samples: Int) -> (sampled: Int, expired: Int, moreToDo: Bool) {
         keyspace.stepRebuild(slots: 4096)
-        return keyspace.expireSample(now: now, samples: samples, using: &random)
+        let (sampled, expired) = keyspace.expireSample(now: now, samples: samples, using: &random)
+        var overLimit = false
+        if configuration.maxMemory > 0 && keyspace.memoryUsed > configuration.maxMemory {
+            overLimit = performEvictions(now: now, maxKeys: Swift.max(samples, 1)) == .evicting
+        }
+        let manyExpired = sampled > 0 && expired * 10 > sampled
+        return (sampled, expired, manyExpired || overLimit || keyspace.isRebuilding)
     }
 
-    /// CONFIG RESETSTAT: zeroes the counters INFO stats reports.
+    /// MEMORY USAGE key [SAMPLES count] | MEMORY HELP. A key's usage is its allocation as malloc
+    /// hands it out plus its slot in the table.
+    func memory(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) {
+        let subcommand = argv[1]
+        if ByteParsing.equalsIgnoringCase(subcommand, "USAGE") && (argv.count == 3 || argv.count == 5) {
+            if argv.count == 5 {
+                guard ByteParsing.equalsIgnoringCase(argv[3], "SAMPLES") else {
+                    writer.error(ErrorReply.syntax)
+                    return
+                }
+                guard ByteParsing.int64(argv[4]) != nil else {
+                    writer.error(ErrorReply.notInteger)
+                    return
+                }
+            }
+            let key = argv[2]
+            if let (_, entry) = keyspace.findLive(key, hash: keyspace.hash(key), now: now) {
+                writer.integer(entry.footprint + SlotTable.slotBytes)
+            } else {
+                writer.null()
+            }
+        } else if ByteParsing.equalsIgnoringCase(subcommand, "HELP") && argv.count == 2 {
+            let lines = [
+                "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "USAGE <key> [SAMPLES <count>]",
+                "    Return memory in bytes used by <key> and its value.",
+                "HELP",
+                "    Print this help.",
+            ]
+            writer.arrayHeader(lines.count)
+            for line in lines { writer.simpleString(line) }
+        } else {
+            writer.error(ErrorReply.unknownSubcommand(ByteParsing.string(subcommand), of: "memory"))
+        }
+    }
+
+    /// A snapshot of what INFO memory reports.
+    public var memoryReport: MemoryReport {
+        MemoryReport(
+            usedMemory: keyspace.memoryUsed, peakMemory: Swift.max(peakMemory, keyspace.memoryUsed),
+            compressedValues: keyspace.compressedValues, compressionSavedBytes: keyspace.compressionSavedBytes,
+            compressionAttempts: compressor.attempts, compressionSkips: compressor.skippedAttempts)
+    }
+
+    /// CONFIG RESETSTAT: zeroes the counters INFO stats reports and the memory peak.
     public func resetStats() {
         stats = EngineStats()
         keyspace.expiredKeys = 0
+        peakMemory = keyspace.memoryUsed
     }
 
     // MARK: Shared helpers
 
-    /// The access clock: seconds, 24 bits, like Redis's LRU clock.
+    /// The LRU access clock: deciseconds, 24 bits (wraps after 19 days; Redis uses seconds and
+    /// wraps after 194). A finer clock than Redis's lets LRU tell apart keys touched within the
+    /// same second.
     static func clock(_ now: Int64) -> UInt32 {
-        UInt32(truncatingIfNeeded: now / 1000) & 0xFF_FFFF
+        UInt32(truncatingIfNeeded: now / 100) & 0xFF_FFFF
     }
 
-    /// Looks a key up for reading: counts a hit or a miss and refreshes its access clock.
+    /// Deciseconds per LRU clock tick, for OBJECT IDLETIME.
+    static let clockTicksPerSecond: UInt32 = 10
+
+    /// The access clock a new key starts with: the LRU time, or under an LFU policy Redis's
+    /// packed minutes and initial counter.
+    func initialClock(_ now: Int64) -> UInt32 {
+        configuration.evictionPolicy.usesLFU ? LFU.initialClock(now: now) : Self.clock(now)
+    }
+
+    /// Records an access to a key for the eviction policy.
+    func touch(_ entry: Entry, now: Int64) {
+        if configuration.evictionPolicy.usesLFU {
+            entry.accessClock = LFU.accessed(entry.accessClock, now: now, logFactor: configuration.lfuLogFactor, decayTime: configuration.lfuDecayTime, using: &random)
+        } else {
+            entry.accessClock = Self.clock(now)
+            if keyspace.fifo != nil { entry.accessCount += 1 }
+        }
+    }
+
+    /// Looks a key up for reading: counts a hit or a miss and records the access.
     func lookupRead(_ key: UnsafeRawBufferPointer, now: Int64) -> Entry? {
         guard let (_, entry) = keyspace.findLive(key, hash: keyspace.hash(key), now: now) else {
             stats.keyspaceMisses += 1
             return nil
         }
         stats.keyspaceHits += 1
-        entry.accessClock = Self.clock(now)
+        touch(entry, now: now)
         return entry
+    }
+
+    // MARK: Values as clients see them
+
+    /// Calls `body` with the value's original bytes, restoring a compressed value into scratch
+    /// space first.
+    func withPlainValue<Result>(_ entry: Entry, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        guard entry.isCompressed else { return body(UnsafeRawBufferPointer(entry.value)) }
+        let length = entry.plainLength
+        if plainScratch.count < length { plainScratch = [UInt8](repeating: 0, count: length) }
+        return plainScratch.withUnsafeMutableBytes { scratch in
+            let destination = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<length])
+            ValueCompressor.decompress(UnsafeRawBufferPointer(entry.value), into: destination)
+            return body(UnsafeRawBufferPointer(destination))
+        }
+    }
+
+    /// Writes the value as a bulk string; a compressed value is restored straight into the
+    /// output buffer, with no intermediate copy.
+    func writeValue(_ entry: Entry, _ writer: inout RESPWriter) {
+        guard entry.isCompressed else {
+            writer.bulk(UnsafeRawBufferPointer(entry.value))
+            return
+        }
+        let length = entry.plainLength
+        writer.bulkHeader(length: length)
+        writer.buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { destination in
+            ValueCompressor.decompress(UnsafeRawBufferPointer(entry.value), into: UnsafeMutableRawBufferPointer(rebasing: destination[0..<length]))
+            return length
+        }
+        writer.crlf()
     }
 
     /// Deletes a key if present (expired or not). Returns whether a live key was deleted.
@@ -132,11 +314,13 @@ public final class Engine {
         case at(Int64)
     }
 
-    /// Stores a string value under `key`, replacing whatever was there. Reuses the entry's
-    /// allocation when the value keeps its size and the entry keeps its header.
-    func storeString(_ key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, expiry change: ExpiryChange, now: Int64) {
+    /// Stores a string value under `key`, replacing whatever was there, compressed when that
+    /// pays. Reuses the entry's allocation when the stored bytes keep their size and the entry
+    /// keeps its header.
+    func storeString(_ key: UnsafeRawBufferPointer, value plain: UnsafeRawBufferPointer, expiry change: ExpiryChange, now: Int64) {
+        let compressed = compressor.compress(plain)
+        let stored = compressed ?? plain
         let hash = keyspace.hash(key)
-        let clock = Self.clock(now)
         if let (location, old) = keyspace.find(key, hash: hash) {
             let expiry: Int64?
             switch change {
@@ -144,21 +328,25 @@ public final class Engine {
             case .keep: expiry = Keyspace.isExpired(old, now: now) ? nil : old.expiryIfAny
             case .at(let time): expiry = time
             }
-            if old.valueLength == value.count && old.hasExpiry == (expiry != nil) {
-                if value.count > 0 { old.value.baseAddress!.copyMemory(from: value.baseAddress!, byteCount: value.count) }
+            if old.valueLength == stored.count && old.hasExpiry == (expiry != nil) && old.isCompressed == (compressed != nil) {
+                if stored.count > 0 { old.value.baseAddress!.copyMemory(from: stored.baseAddress!, byteCount: stored.count) }
                 if let expiry { old.expiry = expiry }
-                old.accessClock = clock
+                touch(old, now: now)
                 return
             }
-            let replacement = Entry.allocate(key: key, valueLength: value.count, expiry: expiry, kind: .string, clock: clock)
-            if value.count > 0 { replacement.value.baseAddress!.copyMemory(from: value.baseAddress!, byteCount: value.count) }
+            let replacement = Entry.allocate(
+                key: key, valueLength: stored.count, expiry: expiry, kind: .string, clock: old.accessClock,
+                compressed: compressed != nil, policyBits: old.policyBits)
+            if stored.count > 0 { replacement.value.baseAddress!.copyMemory(from: stored.baseAddress!, byteCount: stored.count) }
+            touch(replacement, now: now)
             keyspace.replace(at: location, with: replacement)
             return
         }
         let expiry: Int64?
         if case .at(let time) = change { expiry = time } else { expiry = nil }
-        let entry = Entry.allocate(key: key, valueLength: value.count, expiry: expiry, kind: .string, clock: clock)
-        if value.count > 0 { entry.value.baseAddress!.copyMemory(from: value.baseAddress!, byteCount: value.count) }
+        let entry = Entry.allocate(
+            key: key, valueLength: stored.count, expiry: expiry, kind: .string, clock: initialClock(now), compressed: compressed != nil)
+        if stored.count > 0 { entry.value.baseAddress!.copyMemory(from: stored.baseAddress!, byteCount: stored.count) }
         keyspace.insertNew(entry, hash: hash)
     }
 
@@ -172,7 +360,9 @@ public final class Engine {
             return
         }
         if !old.hasExpiry && expiry == nil { return }
-        let replacement = Entry.allocate(key: key, valueLength: old.valueLength, expiry: expiry, kind: old.kind, clock: old.accessClock)
+        let replacement = Entry.allocate(
+            key: key, valueLength: old.valueLength, expiry: expiry, kind: old.kind, clock: old.accessClock,
+            compressed: old.isCompressed, policyBits: old.policyBits)
         if old.valueLength > 0 {
             replacement.value.baseAddress!.copyMemory(from: old.value.baseAddress!, byteCount: old.valueLength)
         }

@@ -5,10 +5,13 @@
 ///
 ///     0   UInt32  key length
 ///     4   UInt32  value length
-///     8   UInt32  meta: bits 0-3 value kind, bit 4 has-expiry, bits 8-31 access clock (LRU)
+///     8   UInt32  meta: bits 0-2 value kind, bit 3 in S3-FIFO's main queue, bit 4 has-expiry,
+///                 bit 5 LZ4-compressed, bits 6-7 S3-FIFO access count, bits 8-31 access clock
+///                 (LRU: deciseconds; LFU: Redis's 16-bit minutes + 8-bit log counter)
 ///    12   UInt32  index in the keyspace's volatile list      } only with has-expiry
 ///    16   Int64   absolute expiry, Unix milliseconds          }
-///    12 or 24     key bytes, then value bytes
+///    12 or 24     key bytes, then value bytes; a compressed value is a UInt32 original
+///                 length followed by the LZ4 block
 ///
 /// A key `key:0000001` with a 32-byte value and no TTL takes 12 + 11 + 32 = 55 bytes, which
 /// glibc serves from its 64-byte size class.
@@ -21,8 +24,14 @@ struct Entry: Equatable {
 
     static let plainHeaderSize = 12
     static let volatileHeaderSize = 24
+    static let kindMask: UInt32 = 0x7
+    static let mainQueueBit: UInt32 = 1 << 3
     static let hasExpiryBit: UInt32 = 1 << 4
-    static let kindMask: UInt32 = 0xF
+    static let compressedBit: UInt32 = 1 << 5
+    static let frequencyShift: UInt32 = 6
+    static let frequencyMask: UInt32 = 0x3 << 6
+    /// Bits an eviction policy owns; they move with the key when its allocation is replaced.
+    static let policyBits: UInt32 = mainQueueBit | frequencyMask
 
     static func headerSize(hasExpiry: Bool) -> Int {
         hasExpiry ? volatileHeaderSize : plainHeaderSize
@@ -33,13 +42,19 @@ struct Entry: Equatable {
     }
 
     /// Allocates an entry holding `key` and room for `valueLength` value bytes (uninitialised).
-    static func allocate(key: UnsafeRawBufferPointer, valueLength: Int, expiry: Int64?, kind: ValueKind, clock: UInt32) -> Entry {
+    /// `policyBits` carries an eviction policy's per-key state over from a replaced entry.
+    static func allocate(
+        key: UnsafeRawBufferPointer, valueLength: Int, expiry: Int64?, kind: ValueKind, clock: UInt32,
+        compressed: Bool = false, policyBits: UInt32 = 0
+    ) -> Entry {
         let hasExpiry = expiry != nil
         let size = allocationSize(keyLength: key.count, valueLength: valueLength, hasExpiry: hasExpiry)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
         raw.storeBytes(of: UInt32(truncatingIfNeeded: key.count), toByteOffset: 0, as: UInt32.self)
         raw.storeBytes(of: UInt32(truncatingIfNeeded: valueLength), toByteOffset: 4, as: UInt32.self)
-        raw.storeBytes(of: UInt32(kind.rawValue) | (hasExpiry ? hasExpiryBit : 0) | (clock << 8), toByteOffset: 8, as: UInt32.self)
+        let meta = UInt32(kind.rawValue) | (hasExpiry ? hasExpiryBit : 0) | (compressed ? compressedBit : 0)
+            | (policyBits & Self.policyBits) | (clock << 8)
+        raw.storeBytes(of: meta, toByteOffset: 8, as: UInt32.self)
         if let expiry {
             raw.storeBytes(of: UInt32.max, toByteOffset: 12, as: UInt32.self)
             raw.storeBytes(of: expiry, toByteOffset: 16, as: Int64.self)
@@ -67,7 +82,33 @@ struct Entry: Equatable {
 
     var hasExpiry: Bool { meta & Self.hasExpiryBit != 0 }
 
-    /// The 24-bit access clock (seconds), for OBJECT IDLETIME and LRU eviction.
+    var isCompressed: Bool { meta & Self.compressedBit != 0 }
+
+    var policyBits: UInt32 { meta & Self.policyBits }
+
+    /// S3-FIFO: whether the key sits in the main queue (else the small one).
+    var inMainQueue: Bool {
+        get { meta & Self.mainQueueBit != 0 }
+        nonmutating set { meta = newValue ? meta | Self.mainQueueBit : meta & ~Self.mainQueueBit }
+    }
+
+    /// S3-FIFO's two-bit access count.
+    var accessCount: UInt32 {
+        get { (meta & Self.frequencyMask) >> Self.frequencyShift }
+        nonmutating set { meta = (meta & ~Self.frequencyMask) | ((Swift.min(newValue, 3) << Self.frequencyShift) & Self.frequencyMask) }
+    }
+
+    /// The value's length as clients see it: the stored length, or the original length of a
+    /// compressed value.
+    var plainLength: Int {
+        isCompressed ? Int(raw.loadUnaligned(fromByteOffset: headerSize + keyLength, as: UInt32.self)) : valueLength
+    }
+
+    /// What the allocation really costs, allocator overhead included: the chunk malloc handed
+    /// out, not the bytes asked for.
+    var footprint: Int { Allocation.footprint(raw) }
+
+    /// The 24-bit access clock, for OBJECT IDLETIME and LRU or LFU eviction.
     var accessClock: UInt32 {
         get { meta >> 8 }
         nonmutating set { meta = (meta & 0xFF) | (newValue << 8) }
@@ -96,14 +137,25 @@ struct Entry: Equatable {
         UnsafeMutableRawBufferPointer(start: raw + headerSize + keyLength, count: valueLength)
     }
 
-    /// Bytes this entry asked the allocator for.
-    var allocationSize: Int { headerSize + keyLength + valueLength }
-
     func keyEquals(_ other: UnsafeRawBufferPointer) -> Bool {
         let length = keyLength
         guard length == other.count else { return false }
         guard length > 0 else { return true }
         return memcmp(raw + headerSize, other.baseAddress!, length) == 0
+    }
+}
+
+/// Sizes of heap blocks as the allocator sees them.
+enum Allocation {
+    /// glibc's per-chunk header: a chunk's real cost is its usable size plus this.
+    static let chunkOverhead = MemoryLayout<Int>.size
+
+    static func footprint(_ pointer: UnsafeMutableRawPointer) -> Int {
+        #if canImport(Darwin)
+        return malloc_size(pointer)
+        #else
+        return malloc_usable_size(pointer) + chunkOverhead
+        #endif
     }
 }
 
@@ -113,6 +165,9 @@ enum ValueKind: UInt8, Sendable {
     case string = 0
 }
 
+#if canImport(CMalloc) && os(Linux)
+import CMalloc
+#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

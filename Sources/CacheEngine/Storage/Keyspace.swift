@@ -17,8 +17,13 @@ public final class Keyspace {
     var drainCursor = 0
     var volatileEntries: ContiguousArray<UnsafeMutableRawPointer> = []
     let hasher: KeyHasher
-    /// Sum of the sizes of all entries' allocations.
-    public private(set) var entryBytes = 0
+    /// What all entries' allocations cost, allocator overhead included.
+    public private(set) var entryFootprint = 0
+    /// Values stored LZ4-compressed, and the bytes that saves.
+    public private(set) var compressedValues = 0
+    public private(set) var compressionSavedBytes = 0
+    /// S3-FIFO's queues, present only while that eviction policy is selected.
+    var fifo: S3FIFOQueues?
     /// Keys removed because their TTL passed (lazily or actively): INFO's `expired_keys`.
     public internal(set) var expiredKeys = 0
 
@@ -46,6 +51,20 @@ public final class Keyspace {
 
     /// Bytes held by the tables' slot arrays.
     public var tableBytes: Int { table.footprint + (draining?.footprint ?? 0) }
+
+    /// Everything the keyspace holds: entries, tables, the volatile list and eviction queues.
+    /// This is `used_memory`, and what `maxmemory` limits.
+    public var memoryUsed: Int {
+        entryFootprint + tableBytes + volatileEntries.capacity * MemoryLayout<UnsafeMutableRawPointer>.stride + (fifo?.footprint ?? 0)
+    }
+
+    private func account(_ entry: Entry, _ sign: Int) {
+        entryFootprint += sign * entry.footprint
+        if entry.isCompressed {
+            compressedValues += sign
+            compressionSavedBytes += sign * (entry.plainLength - entry.valueLength)
+        }
+    }
 
     // MARK: Locating keys
 
@@ -92,6 +111,26 @@ public final class Keyspace {
 
     // MARK: Mutations
 
+    /// The key whose full hash is `hash`, for the eviction queues that remember keys by hash.
+    /// A 64-bit hash collision between live keys is as unlikely as it gets; it would only make
+    /// the queue treat one key as the other.
+    func find(hash: UInt64) -> (Location, Entry)? {
+        let tag = SlotTable.tag(hash)
+        for (inDraining, source) in [(false, table)] + (draining.map { [(true, $0)] } ?? []) {
+            var index = source.home(hash)
+            for _ in 0..<source.capacity {
+                let byte = source.control[index]
+                if byte == SlotTable.empty { break }
+                if byte == tag {
+                    let entry = Entry(source.slots[index].unsafelyUnwrapped)
+                    if hasher.hash(entry.key) == hash { return (Location(inDraining: inDraining, slot: index), entry) }
+                }
+                index = (index + 1) & source.mask
+            }
+        }
+        return nil
+    }
+
     func entry(at location: Location) -> Entry {
         if location.inDraining {
             return Entry(draining!.slots[location.slot].unsafelyUnwrapped)
@@ -104,8 +143,9 @@ public final class Keyspace {
         stepRebuild(slots: Self.migrationSlotsPerWrite)
         reserveForInsert()
         table.insert(entry, hash: hash)
-        entryBytes += entry.allocationSize
+        account(entry, 1)
         if entry.hasExpiry { addVolatile(entry) }
+        fifo?.admit(entry, hash: hash)
     }
 
     /// Puts `replacement` (same key, new allocation) where `location`'s entry was, frees the old
@@ -128,7 +168,8 @@ public final class Keyspace {
         } else {
             table.replace(at: location.slot, with: replacement)
         }
-        entryBytes += replacement.allocationSize - old.allocationSize
+        account(old, -1)
+        account(replacement, 1)
         old.deallocate()
     }
 
@@ -141,7 +182,7 @@ public final class Keyspace {
             table.remove(at: location.slot)
         }
         if entry.hasExpiry { removeVolatile(entry) }
-        entryBytes -= entry.allocationSize
+        account(entry, -1)
         entry.deallocate()
         if draining != nil {
             stepRebuild(slots: Self.migrationSlotsPerWrite)
@@ -156,7 +197,10 @@ public final class Keyspace {
         table.deallocate()
         table = SlotTable(capacity: Self.minimumCapacity)
         volatileEntries = []
-        entryBytes = 0
+        entryFootprint = 0
+        compressedValues = 0
+        compressionSavedBytes = 0
+        if fifo != nil { fifo = S3FIFOQueues() }
     }
 
     private func releaseAll() {

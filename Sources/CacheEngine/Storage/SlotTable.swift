@@ -37,8 +37,11 @@ struct SlotTable {
         slots.deallocate()
     }
 
+    /// Bytes one slot costs: its control byte and its pointer.
+    static let slotBytes = 1 + MemoryLayout<UnsafeMutableRawPointer?>.stride
+
     /// Bytes the table itself occupies.
-    var footprint: Int { capacity * (1 + MemoryLayout<UnsafeMutableRawPointer?>.stride) }
+    var footprint: Int { capacity * Self.slotBytes }
 
     @inline(__always)
     static func tag(_ hash: UInt64) -> UInt8 {

@@ -12,7 +12,7 @@ enum ServerInfo {
 struct InfoReport {
     let state: ServerState
 
-    static let defaultSections = ["server", "clients", "stats", "keyspace"]
+    static let defaultSections = ["server", "clients", "memory", "stats", "keyspace"]
 
     func render(sections requested: [String], now: Int64) -> String {
         let lowered = requested.map { $0.lowercased() }
@@ -27,6 +27,7 @@ struct InfoReport {
             switch section {
             case "server": blocks.append(server(now: now))
             case "clients": blocks.append(clients())
+            case "memory": blocks.append(memory())
             case "stats": blocks.append(stats())
             case "keyspace": blocks.append(keyspace())
             default: break
@@ -71,6 +72,39 @@ struct InfoReport {
         ])
     }
 
+    private func memory() -> String {
+        let report = state.engine.withEngine { $0.memoryReport }
+        let configuration = state.configuration.withLock { $0 }
+        let rss = ProcessInfoSnapshot.residentSetSize()
+        let ratio = report.usedMemory > 0 ? Double(rss) / Double(report.usedMemory) : 0
+        return block("Memory", [
+            ("used_memory", String(report.usedMemory)),
+            ("used_memory_human", Self.human(report.usedMemory)),
+            ("used_memory_rss", String(rss)),
+            ("used_memory_rss_human", Self.human(rss)),
+            ("used_memory_peak", String(report.peakMemory)),
+            ("used_memory_peak_human", Self.human(report.peakMemory)),
+            ("maxmemory", String(configuration.maxMemory)),
+            ("maxmemory_human", Self.human(configuration.maxMemory)),
+            ("maxmemory_policy", configuration.evictionPolicy.rawValue),
+            ("mem_fragmentation_ratio", String(format2: ratio)),
+            ("value_compression_threshold", String(configuration.compressionThreshold)),
+            ("compressed_values", String(report.compressedValues)),
+            ("compression_saved_bytes", String(report.compressionSavedBytes)),
+            ("compression_attempts", String(report.compressionAttempts)),
+            ("compression_attempts_skipped", String(report.compressionSkips)),
+        ])
+    }
+
+    /// Redis's bytesToHuman: `512B`, `1.50K`, `3.00M`, `2.00G`.
+    static func human(_ bytes: Int) -> String {
+        let units: [(Double, String)] = [(0x1p50, "P"), (0x1p40, "T"), (0x1p30, "G"), (0x1p20, "M"), (0x1p10, "K")]
+        for (size, suffix) in units where Double(bytes) >= size {
+            return String(format2: Double(bytes) / size) + suffix
+        }
+        return "\(bytes)B"
+    }
+
     private func stats() -> String {
         let (engineStats, expired) = state.engine.withEngine { ($0.stats, $0.keyspace.expiredKeys) }
         let counters = state.stats
@@ -82,6 +116,7 @@ struct InfoReport {
             ("total_net_output_bytes", String(counters.totalNetOutputBytes.load(ordering: .relaxed))),
             ("rejected_connections", String(counters.rejectedConnections.load(ordering: .relaxed))),
             ("expired_keys", String(expired)),
+            ("evicted_keys", String(engineStats.evictedKeys)),
             ("keyspace_hits", String(engineStats.keyspaceHits)),
             ("keyspace_misses", String(engineStats.keyspaceMisses)),
             ("total_error_replies", String(counters.totalErrorReplies.load(ordering: .relaxed))),
@@ -92,5 +127,14 @@ struct InfoReport {
         let (keys, expires) = state.engine.withEngine { ($0.keyspace.count, $0.keyspace.volatileCount) }
         guard keys > 0 else { return "# Keyspace\r\n" }
         return block("Keyspace", [("db0", "keys=\(keys),expires=\(expires),avg_ttl=0")])
+    }
+}
+
+extension String {
+    /// A number with two decimals, as Redis prints ratios and human sizes.
+    init(format2 value: Double) {
+        let hundredths = Int((value * 100).rounded())
+        let fraction = hundredths % 100
+        self = "\(hundredths / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)"
     }
 }

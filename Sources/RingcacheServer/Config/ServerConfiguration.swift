@@ -24,13 +24,27 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var ioThreads = 1
     /// `tcp-backlog`: the listen backlog.
     public var tcpBacklog = 511
+    /// `maxmemory`: 0 = no limit.
+    public var maxMemory = 0
+    /// `maxmemory-policy`.
+    public var evictionPolicy = EvictionPolicy.allkeysLRU
+    /// `maxmemory-samples`.
+    public var evictionSamples = 5
+    /// `lfu-log-factor`, `lfu-decay-time`.
+    public var lfuLogFactor = 10
+    public var lfuDecayTime = 1
+    /// `value-compression-threshold`: 0 = off.
+    public var compressionThreshold = EngineConfiguration.defaultCompressionThreshold
     /// The config file this node was started with, if any (INFO's `config_file`).
     public var configFile: String?
 
     public init() {}
 
     var engineConfiguration: EngineConfiguration {
-        EngineConfiguration(protoMaxBulkLength: protoMaxBulkLength)
+        EngineConfiguration(
+            protoMaxBulkLength: protoMaxBulkLength, maxMemory: maxMemory, evictionPolicy: evictionPolicy,
+            evictionSamples: evictionSamples, lfuLogFactor: lfuLogFactor, lfuDecayTime: lfuDecayTime,
+            compressionThreshold: compressionThreshold)
     }
 }
 
@@ -125,6 +139,27 @@ extension ServerConfiguration {
         }),
         Directive(name: "tcp-backlog", mutable: false, get: { String($0.tcpBacklog) }, set: { config, values throws(DirectiveValueError) in
             config.tcpBacklog = try integer(values, in: 1...65535)
+        }),
+        Directive(name: "maxmemory", mutable: true, get: { String($0.maxMemory) }, set: { config, values throws(DirectiveValueError) in
+            config.maxMemory = try memory(values, in: 0...Int.max)
+        }),
+        Directive(name: "maxmemory-policy", mutable: true, get: { $0.evictionPolicy.rawValue }, set: { config, values throws(DirectiveValueError) in
+            guard let policy = EvictionPolicy(rawValue: try single(values).lowercased()) else {
+                throw DirectiveValueError(reason: "argument(s) must be one of the following: " + EvictionPolicy.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            config.evictionPolicy = policy
+        }),
+        Directive(name: "maxmemory-samples", mutable: true, get: { String($0.evictionSamples) }, set: { config, values throws(DirectiveValueError) in
+            config.evictionSamples = try integer(values, in: 1...64)
+        }),
+        Directive(name: "lfu-log-factor", mutable: true, get: { String($0.lfuLogFactor) }, set: { config, values throws(DirectiveValueError) in
+            config.lfuLogFactor = try integer(values, in: 0...Int(Int32.max))
+        }),
+        Directive(name: "lfu-decay-time", mutable: true, get: { String($0.lfuDecayTime) }, set: { config, values throws(DirectiveValueError) in
+            config.lfuDecayTime = try integer(values, in: 0...Int(Int32.max))
+        }),
+        Directive(name: "value-compression-threshold", mutable: true, get: { String($0.compressionThreshold) }, set: { config, values throws(DirectiveValueError) in
+            config.compressionThreshold = try memory(values, in: 0...Int(Int32.max))
         }),
         // Ringcache keeps no append-only file and (until snapshots land) writes no RDB; these
         // two exist because tools such as redis-benchmark ask for them, and they accept only

@@ -1,11 +1,12 @@
 import ServiceLifecycle
 
-/// Runs `hz` times a second: active expiry, incremental table rebuilds and the ops/s sample.
+/// Runs `hz` times a second: active expiry, incremental table rebuilds, eviction down to a
+/// lowered `maxmemory`, and the ops/s sample.
 ///
 /// Active expiry follows Redis's expire.c: sample keys with a TTL, delete the expired ones, and
 /// keep going while more than a tenth of a sample had expired, within a CPU budget of a quarter
-/// of each period. The lock is held for one slice of 200 samples at a time (tens of
-/// microseconds), so clients never wait behind a long sweep.
+/// of each period. The lock is held for one slice (200 samples or evictions, tens to hundreds
+/// of microseconds), so clients never wait behind a long sweep.
 struct BackgroundMaintenance: Service {
     let state: ServerState
     static let samplesPerSlice = 200
@@ -37,12 +38,10 @@ struct BackgroundMaintenance: Service {
         let deadline = clock.now + budget
         while clock.now < deadline {
             let now = WallClock.milliseconds()
-            let (sampled, expired, rebuilding) = state.engine.withEngine { engine in
-                let result = engine.backgroundStep(now: now, samples: Self.samplesPerSlice)
-                return (result.sampled, result.expired, engine.keyspace.isRebuilding)
+            let moreToDo = state.engine.withEngine { engine in
+                engine.backgroundStep(now: now, samples: Self.samplesPerSlice).moreToDo
             }
-            let manyExpired = sampled > 0 && expired * 10 > sampled
-            if !manyExpired && !rebuilding { return }
+            if !moreToDo { return }
         }
     }
 }

@@ -27,4 +27,24 @@ enum ProcessInfoSnapshot {
         guard length > 0 else { return CommandLine.arguments.first ?? "" }
         return String(decoding: buffer.prefix(length), as: UTF8.self)
     }()
+
+    /// Resident set size in bytes (INFO's `used_memory_rss`), from /proc/self/statm.
+    static func residentSetSize() -> Int {
+        guard let file = fopen("/proc/self/statm", "r") else { return 0 }
+        defer { fclose(file) }
+        var size = 0
+        var resident = 0
+        guard fscanf_two(file, &size, &resident) else { return 0 }
+        return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    private static func fscanf_two(_ file: UnsafeMutablePointer<FILE>, _ first: inout Int, _ second: inout Int) -> Bool {
+        var buffer = [CChar](repeating: 0, count: 128)
+        guard fgets(&buffer, Int32(buffer.count), file) != nil else { return false }
+        let fields = String(cString: buffer).split(separator: " ")
+        guard fields.count >= 2, let a = Int(fields[0]), let b = Int(fields[1]) else { return false }
+        first = a
+        second = b
+        return true
+    }
 }
