@@ -69,16 +69,14 @@ extension Engine {
         for _ in 0..<8 {
             if volatileOnly && keyspace.volatileEntries.isEmpty { return false }
             if keyspace.count == 0 { return false }
-            for _ in 0..<Swift.max(configuration.evictionSamples, 1) {
-                let entry: Entry
-                if volatileOnly {
-                    entry = Entry(keyspace.volatileEntries[Int.random(in: 0..<keyspace.volatileEntries.count, using: &random)])
-                } else {
-                    guard let (_, sampled) = keyspace.randomEntry(using: &random) else { break }
-                    entry = sampled
+            let samples = Swift.max(configuration.evictionSamples, 1)
+            if volatileOnly {
+                for _ in 0..<samples {
+                    let entry = Entry(keyspace.volatileEntries[Int.random(in: 0..<keyspace.volatileEntries.count, using: &random)])
+                    offerToPool(entry, now: now)
                 }
-                let key = entry.key
-                evictionPool.offer(score: evictionScore(entry, now: now), hash: keyspace.hash(key), key: key)
+            } else {
+                keyspace.sampleEntries(samples, using: &random) { offerToPool($0, now: now) }
             }
             while let candidate = evictionPool.popBest() {
                 let found = candidate.key.withUnsafeBytes { keyspace.find($0, hash: candidate.hash) }
@@ -88,6 +86,13 @@ extension Engine {
             }
         }
         return false
+    }
+
+    private func offerToPool(_ entry: Entry, now: Int64) {
+        let score = evictionScore(entry, now: now)
+        guard evictionPool.wouldAccept(score: score) else { return }
+        let key = entry.key
+        evictionPool.offer(score: score, hash: keyspace.hash(key), key: key)
     }
 
     // MARK: S3-FIFO

@@ -165,7 +165,7 @@ public final class Engine {
     /// server calls it on a timer, in slices short enough that clients never wait long for the
     /// lock, and repeats while `moreToDo` (expired keys above a tenth of a sample, as in Redis
     /// expire.c, a rebuild in progress, or memory still over the limit).
-    public func backgroundStep(now: Int64, samples: Int) -> (sampled: Int, expired: Int, moreToDo: Bool) {
+    public func backgroundStep(now: Int64, samples: Int) -> (sampled: Int, expired: Int, moreToDo: Bool, evicting: Bool) {
         keyspace.stepRebuild(slots: 4096)
         let (sampled, expired) = keyspace.expireSample(now: now, samples: samples, using: &random)
         var overLimit = false
@@ -173,7 +173,7 @@ public final class Engine {
             overLimit = performEvictions(now: now, maxKeys: Swift.max(samples, 1)) == .evicting
         }
         let manyExpired = sampled > 0 && expired * 10 > sampled
-        return (sampled, expired, manyExpired || overLimit || keyspace.isRebuilding)
+        return (sampled, expired, manyExpired || overLimit || keyspace.isRebuilding, overLimit)
     }
 
     /// MEMORY USAGE key [SAMPLES count] | MEMORY HELP. A key's usage is its allocation as malloc

@@ -91,8 +91,14 @@ struct EvictionPool {
     /// Ascending by score: the best candidate is last.
     private(set) var candidates: [Candidate] = []
 
+    /// Whether a key with this score would enter the pool (checked before hashing and copying
+    /// the key).
+    func wouldAccept(score: UInt64) -> Bool {
+        candidates.count < Self.capacity || score > candidates[0].score
+    }
+
     mutating func offer(score: UInt64, hash: UInt64, key: UnsafeRawBufferPointer) {
-        if candidates.count == Self.capacity, let worst = candidates.first, score <= worst.score { return }
+        guard wouldAccept(score: score) else { return }
         if candidates.contains(where: { $0.hash == hash && $0.key.elementsEqual(key) }) { return }
         if candidates.count == Self.capacity { candidates.removeFirst() }
         let index = candidates.firstIndex { $0.score > score } ?? candidates.count

@@ -31,14 +31,42 @@ extension Keyspace {
         let useDraining = draining != nil && Int.random(in: 0..<total, using: &generator) < draining!.live
         let source = useDraining ? draining! : table
         guard source.live > 0 else { return nil }
-        var index = Int.random(in: 0..<source.capacity, using: &generator)
+        // Slots of the draining table below the cursor have all moved to the new table; start
+        // past them, or a sample would walk the whole drained stretch.
+        let start = useDraining ? drainCursor : 0
+        var index = Int.random(in: start..<source.capacity, using: &generator)
         for _ in 0..<source.capacity {
             if let entry = source.entry(at: index) {
                 return (Location(inDraining: useDraining, slot: index), entry)
             }
             index = (index + 1) & source.mask
+            if index == 0 { index = start }
         }
         return nil
+    }
+
+    /// Calls `body` with up to `count` entries found in consecutive slots from one random place
+    /// (the idea of Redis's dictGetSomeKeys). Slot order is hash order, so neighbours are as
+    /// random a sample as independent draws, and walking them costs one cache miss for the
+    /// slot arrays instead of one per sample. `body` must not modify the keyspace.
+    func sampleEntries<G: RandomNumberGenerator>(_ count: Int, using generator: inout G, _ body: (Entry) -> Void) {
+        let total = self.count
+        guard total > 0, count > 0 else { return }
+        let useDraining = draining != nil && Int.random(in: 0..<total, using: &generator) < draining!.live
+        let source = useDraining ? draining! : table
+        guard source.live > 0 else { return }
+        let start = useDraining ? drainCursor : 0
+        var index = Int.random(in: start..<source.capacity, using: &generator)
+        var found = 0
+        for _ in 0..<source.capacity {
+            if let entry = source.entry(at: index) {
+                body(entry)
+                found += 1
+                if found == count { return }
+            }
+            index = (index + 1) & source.mask
+            if index == 0 { index = start }
+        }
     }
 
     /// Calls `body` with every entry. `body` must not modify the keyspace.

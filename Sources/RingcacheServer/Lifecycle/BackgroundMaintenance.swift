@@ -5,12 +5,14 @@ import ServiceLifecycle
 ///
 /// Active expiry follows Redis's expire.c: sample keys with a TTL, delete the expired ones, and
 /// keep going while more than a tenth of a sample had expired, within a CPU budget of a quarter
-/// of each period. The lock is held for one slice (200 samples or evictions, tens to hundreds
+/// of each period. While memory is over `maxmemory` the budget stretches to 60%, since Redis too
+/// evicts whenever it is over the limit. The lock is held for one slice (200 samples or evictions, tens to hundreds
 /// of microseconds), so clients never wait behind a long sweep.
 struct BackgroundMaintenance: Service {
     let state: ServerState
     static let samplesPerSlice = 200
     static let budgetShare = 0.25
+    static let evictionBudgetShare = 0.6
 
     func run() async throws {
         let clock = ContinuousClock()
@@ -20,7 +22,7 @@ struct BackgroundMaintenance: Service {
             let hz = state.configuration.withLock { $0.hz }
             let period = Duration.milliseconds(1000 / hz)
             try? await Task.sleep(for: period, tolerance: .milliseconds(5))
-            runExpiryCycle(budget: period * Self.budgetShare, clock: clock)
+            await runBackgroundCycle(period: period, clock: clock)
 
             let now = clock.now
             let elapsed = now - lastSample
@@ -34,14 +36,22 @@ struct BackgroundMaintenance: Service {
         }
     }
 
-    func runExpiryCycle(budget: Duration, clock: ContinuousClock) {
-        let deadline = clock.now + budget
-        while clock.now < deadline {
+    /// Runs slices until nothing is left to do or the budget is spent. Between slices it pauses
+    /// briefly: a mutex released and re-taken at once is rarely won by the thread waiting for
+    /// it, and that thread is the event loop with clients' commands.
+    func runBackgroundCycle(period: Duration, clock: ContinuousClock) async {
+        let start = clock.now
+        while true {
             let now = WallClock.milliseconds()
-            let moreToDo = state.engine.withEngine { engine in
-                engine.backgroundStep(now: now, samples: Self.samplesPerSlice).moreToDo
+            let (moreToDo, evicting) = state.engine.withEngine { engine in
+                let step = engine.backgroundStep(now: now, samples: Self.samplesPerSlice)
+                return (step.moreToDo, step.evicting)
             }
-            if !moreToDo { return }
+            let elapsed = clock.now - start
+            if !moreToDo || elapsed >= period * (evicting ? Self.evictionBudgetShare : Self.budgetShare) { return }
+            try? await Task.sleep(for: Self.pauseBetweenSlices)
         }
     }
+
+    static let pauseBetweenSlices = Duration.microseconds(50)
 }
