@@ -209,6 +209,12 @@ public struct RESPWriter {
         }
     }
 
+    /// An array of simple strings: the shape of every `... HELP` reply.
+    public mutating func simpleStrings(_ lines: [String]) {
+        arrayHeader(lines.count)
+        for line in lines { simpleString(line) }
+    }
+
     // MARK: Number formatting without String
 
     @inlinable

@@ -1,4 +1,4 @@
-import CacheEngine
+@testable import CacheEngine
 import NIOCore
 import RESP
 import Testing

@@ -1,4 +1,4 @@
-import CacheEngine
+@testable import CacheEngine
 import RESP
 import Testing
 

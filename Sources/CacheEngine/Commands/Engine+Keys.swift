@@ -261,8 +261,7 @@ extension Engine {
                 "HELP",
                 "    Print this help.",
             ]
-            writer.arrayHeader(lines.count)
-            for line in lines { writer.simpleString(line) }
+            writer.simpleStrings(lines)
             return
         }
         let known = ["ENCODING", "IDLETIME", "REFCOUNT", "FREQ"].contains { ByteParsing.string(subcommand).uppercased() == $0 }

@@ -206,8 +206,7 @@ public final class Engine {
                 "HELP",
                 "    Print this help.",
             ]
-            writer.arrayHeader(lines.count)
-            for line in lines { writer.simpleString(line) }
+            writer.simpleStrings(lines)
         } else {
             writer.error(ErrorReply.unknownSubcommand(ByteParsing.string(subcommand), of: "memory"))
         }

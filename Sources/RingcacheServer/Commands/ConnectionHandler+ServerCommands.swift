@@ -190,8 +190,7 @@ extension ConnectionHandler {
                 "SETNAME <name>", "    Assign the name <name> to the current connection.",
                 "HELP", "    Print this help.",
             ]
-            writer.arrayHeader(lines.count)
-            for line in lines { writer.simpleString(line) }
+            writer.simpleStrings(lines)
         default:
             writer.error(ErrorReply.unknownSubcommand(String(decoding: argv[1], as: UTF8.self), of: "client"))
         }
@@ -243,8 +242,7 @@ extension ConnectionHandler {
                 "DOCS [<command-name> ...]", "    Return documentation details about multiple commands.",
                 "HELP", "    Print this help.",
             ]
-            writer.arrayHeader(lines.count)
-            for line in lines { writer.simpleString(line) }
+            writer.simpleStrings(lines)
         default:
             writer.error(ErrorReply.unknownSubcommand(String(decoding: argv[1], as: UTF8.self), of: "command"))
         }
@@ -328,8 +326,7 @@ extension ConnectionHandler {
                 "RESETSTAT", "    Reset statistics reported by the INFO command.",
                 "HELP", "    Print this help.",
             ]
-            writer.arrayHeader(lines.count)
-            for line in lines { writer.simpleString(line) }
+            writer.simpleStrings(lines)
         default:
             writer.error(ErrorReply.unknownSubcommand(String(decoding: argv[1], as: UTF8.self), of: "config"))
         }
