@@ -61,3 +61,14 @@ def test_port_in_use_fails_with_a_clear_error(start_server):
 def test_version_and_help():
     assert "Ringcache server v=" in run_bad("--version").stdout
     assert "Usage: ringcache-server" in run_bad("--help").stdout
+
+
+def test_shutdown_command_stops_gracefully(start_server):
+    server = start_server()
+    assert server.cli("SHUTDOWN", "ABORT").stdout.strip() == "ERR No shutdown in progress."
+    assert server.cli("SHUTDOWN", "SAVE").stdout.strip() == "ERR Errors trying to SHUTDOWN. Check logs."
+    assert server.cli("SHUTDOWN", "BOGUS").stdout.strip() == "ERR syntax error"
+    assert server.process.poll() is None
+    server.cli("SHUTDOWN", "NOSAVE")
+    assert server.process.wait(timeout=10) == 0
+    assert "User requested shutdown" in server.log_path.read_text()

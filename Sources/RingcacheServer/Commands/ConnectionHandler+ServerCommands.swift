@@ -36,6 +36,8 @@ extension ConnectionHandler {
             writer.verbatim(InfoReport(state: state).render(sections: sections, now: now))
         case .config:
             config(argv)
+        case .shutdown:
+            shutdown(argv)
         case .time:
             let micros = WallClock.microseconds()
             writer.arrayHeader(2)
@@ -44,6 +46,42 @@ extension ConnectionHandler {
         default:
             preconditionFailure("\(spec.name) is executed by the engine")
         }
+    }
+
+    // MARK: SHUTDOWN
+
+    /// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]: the same graceful stop as SIGTERM (the
+    /// signal is raised so one path does it). As in Redis, success sends no reply; the
+    /// connection closes with the others. There are no snapshots yet, so SAVE fails.
+    private func shutdown(_ argv: Argv) {
+        var save = false, noSave = false, abort = false
+        for index in 1..<argv.count {
+            switch String(decoding: argv[index], as: UTF8.self).uppercased() {
+            case "SAVE" where !noSave: save = true
+            case "NOSAVE" where !save: noSave = true
+            case "NOW", "FORCE": break
+            case "ABORT": abort = true
+            default:
+                writer.error(ErrorReply.syntax)
+                return
+            }
+        }
+        if abort {
+            guard argv.count == 2 else {
+                writer.error(ErrorReply.syntax)
+                return
+            }
+            writer.error("ERR No shutdown in progress.")
+            return
+        }
+        if save {
+            state.logger.warning("SHUTDOWN SAVE refused: Ringcache does not write snapshots yet")
+            writer.error("ERR Errors trying to SHUTDOWN. Check logs.")
+            return
+        }
+        state.logger.notice("User requested shutdown...", metadata: ["client": "\(record?.address ?? "?")"])
+        closeAfterFlush = true
+        ProcessSignals.requestGracefulShutdown()
     }
 
     // MARK: HELLO

@@ -48,3 +48,10 @@ enum ProcessInfoSnapshot {
         return true
     }
 }
+
+/// Asking this process to stop the way an operator's SIGTERM does.
+enum ProcessSignals {
+    static func requestGracefulShutdown() {
+        kill(getpid(), SIGTERM)
+    }
+}
