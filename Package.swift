@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "ringcache-server", targets: ["ringcache-server"]),
         .library(name: "RESP", targets: ["RESP"]),
         .library(name: "CacheEngine", targets: ["CacheEngine"]),
+        .library(name: "Cluster", targets: ["Cluster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -36,9 +37,13 @@ let package = Package(
             swiftSettings: strictSwift6
         ),
         .target(
+            name: "Cluster",
+            swiftSettings: strictSwift6
+        ),
+        .target(
             name: "RingcacheServer",
             dependencies: [
-                "RESP", "CacheEngine",
+                "RESP", "CacheEngine", "Cluster",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -55,6 +60,7 @@ let package = Package(
         .testTarget(name: "RESPTests", dependencies: ["RESP"], swiftSettings: strictSwift6),
         .testTarget(name: "CLZ4Tests", dependencies: ["CLZ4"], swiftSettings: strictSwift6),
         .testTarget(name: "CacheEngineTests", dependencies: ["CacheEngine", "RESP"], swiftSettings: strictSwift6),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster"], swiftSettings: strictSwift6),
         .testTarget(name: "RingcacheServerTests", dependencies: ["RingcacheServer"], swiftSettings: strictSwift6),
     ]
 )

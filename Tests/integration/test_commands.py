@@ -138,3 +138,18 @@ def test_maxclients_refuses_with_redis_error(server, client):
     second.close()
     third.close()
     client.config_set("maxclients", 10000)
+
+
+def test_cluster_keyslot_agrees_with_redis_py(client):
+    import random
+    from redis.crc import key_slot
+    generator = random.Random(7)
+    keys = [f"user:{generator.randrange(10**9)}" for _ in range(1000)]
+    keys += [f"{{tag{generator.randrange(100)}}}.field{index}" for index in range(500)]
+    keys += ["", "{", "}", "{}", "foo{}{bar}", "foo{{bar}}zap", "foo{bar}{zap}", "123456789"]
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        pipe.execute_command("CLUSTER", "KEYSLOT", key)
+    assert pipe.execute() == [key_slot(key.encode()) for key in keys]
+    with pytest.raises(redis.ResponseError, match="cluster support disabled"):
+        client.execute_command("CLUSTER", "NODES")

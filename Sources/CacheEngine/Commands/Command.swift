@@ -2,7 +2,7 @@
 /// executes the ones that need a connection or the process (`CommandSpec.executor`).
 public enum Command: UInt8, CaseIterable, Sendable {
     // connection and server
-    case ping, echo, quit, hello, select, client, command, info, config, dbsize, flushdb, flushall, time, memory, shutdown
+    case ping, echo, quit, hello, select, client, command, info, config, dbsize, flushdb, flushall, time, memory, shutdown, cluster
     // strings
     case get, set, setnx, setex, psetex, getset, getdel, getex, mget, mset, msetnx
     case incr, decr, incrby, decrby, incrbyfloat, append, strlen, getrange, substr, setrange

@@ -77,6 +77,7 @@ extension CommandTable {
         spec(.flushall, -1, ["write"], acl: ["@keyspace", "@write", "@slow", "@dangerous"], group: "server", since: "1.0.0", "Removes all keys from all databases."),
         spec(.memory, -2, [], acl: ["@slow"], group: "server", since: "4.0.0", "A container for memory diagnostics commands."),
         spec(.shutdown, -1, ["admin", "noscript", "loading", "stale", "no_multi", "allow_busy"], acl: ["@admin", "@slow", "@dangerous"], group: "server", since: "1.0.0", executor: .server, "Synchronously saves the database(s) to disk and shuts down the Redis server."),
+        spec(.cluster, -2, [], acl: ["@slow"], group: "cluster", since: "3.0.0", executor: .server, "A container for Redis Cluster commands."),
         spec(.time, 1, ["loading", "stale", "fast"], acl: ["@fast"], group: "server", since: "2.6.0", executor: .server, "Returns the server time."),
         // strings
         spec(.get, 2, ["readonly", "fast"], keys: (1, 1, 1), acl: ["@read", "@string", "@fast"], group: "string", since: "1.0.0", "Returns the string value of a key."),

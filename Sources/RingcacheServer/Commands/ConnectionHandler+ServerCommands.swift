@@ -1,4 +1,5 @@
 import CacheEngine
+import Cluster
 import NIOCore
 import RESP
 
@@ -38,6 +39,8 @@ extension ConnectionHandler {
             config(argv)
         case .shutdown:
             shutdown(argv)
+        case .cluster:
+            cluster(argv)
         case .time:
             let micros = WallClock.microseconds()
             writer.arrayHeader(2)
@@ -45,6 +48,28 @@ extension ConnectionHandler {
             writer.bulk(String(micros % 1_000_000))
         default:
             preconditionFailure("\(spec.name) is executed by the engine")
+        }
+    }
+
+    // MARK: CLUSTER
+
+    /// CLUSTER KEYSLOT and HELP. The ring and membership are not built yet, so the subcommands
+    /// that describe a cluster answer as Redis does with cluster support disabled.
+    private func cluster(_ argv: Argv) {
+        let subcommand = String(decoding: argv[1], as: UTF8.self).uppercased()
+        switch (subcommand, argv.count) {
+        case ("KEYSLOT", 3):
+            writer.integer(HashSlot.slot(for: argv[2]))
+        case ("HELP", 2):
+            writer.simpleStrings([
+                "CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "KEYSLOT <key>", "    Return the hash slot for <key>.",
+                "HELP", "    Print this help.",
+            ])
+        case ("KEYSLOT", _):
+            writer.error(ErrorReply.wrongArity("cluster|keyslot"))
+        default:
+            writer.error("ERR This instance has cluster support disabled")
         }
     }
 
