@@ -44,8 +44,9 @@ def wait_until(condition, timeout: float, interval: float = 0.01, message: str =
 class Server:
     """One ringcache-server process."""
 
-    def __init__(self, tmp_path: Path, *flags: str, config_text: str | None = None):
-        self.port = free_port()
+    def __init__(self, tmp_path: Path, *flags: str, config_text: str | None = None, port: int | None = None):
+        self.port = port or free_port()
+        self.flags = flags
         self.log_path = tmp_path / f"server-{self.port}.log"
         arguments = [server_binary()]
         if config_text is not None:
@@ -53,9 +54,10 @@ class Server:
             config_path.write_text(config_text)
             arguments.append(str(config_path))
         arguments += ["--port", str(self.port), *flags]
-        self.log = open(self.log_path, "w")
+        self.log = open(self.log_path, "a")
         self.started_at = time.monotonic()
-        self.process = subprocess.Popen(arguments, stdout=self.log, stderr=subprocess.STDOUT)
+        # The test's own folder is the working directory: `dir .` and its snapshots land there.
+        self.process = subprocess.Popen(arguments, stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp_path)
         self.ready_after = None
         try:
             wait_until(self._answers_ping, timeout=10, message=f"server on port {self.port} to answer PING")
@@ -97,8 +99,8 @@ class Server:
 def start_server(tmp_path):
     started = []
 
-    def start(*flags: str, config_text: str | None = None) -> Server:
-        server = Server(tmp_path, *flags, config_text=config_text)
+    def start(*flags: str, config_text: str | None = None, port: int | None = None) -> Server:
+        server = Server(tmp_path, *flags, config_text=config_text, port=port)
         started.append(server)
         return server
 

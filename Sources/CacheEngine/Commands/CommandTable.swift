@@ -78,6 +78,9 @@ extension CommandTable {
         spec(.memory, -2, [], acl: ["@slow"], group: "server", since: "4.0.0", "A container for memory diagnostics commands."),
         spec(.shutdown, -1, ["admin", "noscript", "loading", "stale", "no_multi", "allow_busy"], acl: ["@admin", "@slow", "@dangerous"], group: "server", since: "1.0.0", executor: .server, "Synchronously saves the database(s) to disk and shuts down the Redis server."),
         spec(.cluster, -2, [], acl: ["@slow"], group: "cluster", since: "3.0.0", executor: .server, "A container for Redis Cluster commands."),
+        spec(.save, 1, ["admin", "noscript", "no_async_loading", "no_multi"], acl: ["@admin", "@slow", "@dangerous"], group: "server", since: "1.0.0", executor: .server, "Synchronously saves the database(s) to disk."),
+        spec(.bgsave, -1, ["admin", "noscript", "no_async_loading"], acl: ["@admin", "@slow", "@dangerous"], group: "server", since: "1.0.0", executor: .server, "Asynchronously saves the database(s) to disk."),
+        spec(.lastsave, 1, ["loading", "stale", "fast"], acl: ["@admin", "@fast", "@dangerous"], group: "server", since: "1.0.0", executor: .server, "Returns the Unix timestamp of the last successful save to disk."),
         spec(.time, 1, ["loading", "stale", "fast"], acl: ["@fast"], group: "server", since: "2.6.0", executor: .server, "Returns the server time."),
         // strings
         spec(.get, 2, ["readonly", "fast"], keys: (1, 1, 1), acl: ["@read", "@string", "@fast"], group: "string", since: "1.0.0", "Returns the string value of a key."),

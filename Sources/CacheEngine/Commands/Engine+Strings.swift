@@ -350,6 +350,7 @@ extension Engine {
         }
         if let existing, !existing.isCompressed, newLength == oldLength {
             // Overwriting inside a plain value: in place, no allocation.
+            keyspace.willMutate(existing)
             write(existing.value)
             touch(existing, now: now)
         } else {

@@ -42,6 +42,8 @@ public struct EngineStats: Sendable, Equatable {
     public var keyspaceHits = 0
     public var keyspaceMisses = 0
     public var evictedKeys = 0
+    /// Write commands since the last snapshot (INFO's `rdb_changes_since_last_save`).
+    public var changesSinceSave = 0
 }
 
 /// Executes data commands against a keyspace and writes their replies.
@@ -107,6 +109,7 @@ public final class Engine {
         }
         dispatch(spec, argv, now: now, &writer)
         if spec.isWrite {
+            stats.changesSinceSave += 1
             let used = keyspace.memoryUsed
             if used > peakMemory { peakMemory = used }
         }
@@ -156,7 +159,7 @@ public final class Engine {
         case .dbsize: writer.integer(keyspace.count)
         case .memory: memory(argv, now: now, &writer)
         case .flushdb, .flushall: flush(argv, &writer)
-        case .ping, .echo, .quit, .hello, .select, .client, .command, .info, .config, .time, .shutdown, .cluster:
+        case .ping, .echo, .quit, .hello, .select, .client, .command, .info, .config, .time, .shutdown, .cluster, .save, .bgsave, .lastsave:
             preconditionFailure("\(spec.name) is executed by the server, not the engine")
         }
     }
@@ -220,9 +223,14 @@ public final class Engine {
             compressionAttempts: compressor.attempts, compressionSkips: compressor.skippedAttempts)
     }
 
+    /// A snapshot was written that holds the changes counted up to `changes`.
+    public func snapshotSaved(changesAtStart changes: Int) {
+        stats.changesSinceSave = Swift.max(0, stats.changesSinceSave - changes)
+    }
+
     /// CONFIG RESETSTAT: zeroes the counters INFO stats reports and the memory peak.
     public func resetStats() {
-        stats = EngineStats()
+        stats = EngineStats(changesSinceSave: stats.changesSinceSave)
         keyspace.expiredKeys = 0
         peakMemory = keyspace.memoryUsed
     }
@@ -329,6 +337,7 @@ public final class Engine {
             case .at(let time): expiry = time
             }
             if old.valueLength == stored.count && old.hasExpiry == (expiry != nil) && old.isCompressed == (compressed != nil) {
+                keyspace.willMutate(old)
                 if stored.count > 0 { old.value.baseAddress!.copyMemory(from: stored.baseAddress!, byteCount: stored.count) }
                 if let expiry { old.expiry = expiry }
                 touch(old, now: now)
@@ -356,6 +365,7 @@ public final class Engine {
         let hash = keyspace.hash(key)
         guard let (location, old) = keyspace.find(key, hash: hash) else { return }
         if old.hasExpiry, let expiry {
+            keyspace.willMutate(old)
             old.expiry = expiry
             return
         }

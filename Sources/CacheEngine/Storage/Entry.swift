@@ -3,7 +3,8 @@
 ///
 /// Layout (offsets in bytes; the allocation is 16-byte aligned by malloc):
 ///
-///     0   UInt32  key length
+///     0   UInt32  key length (bit 31: which snapshot generation saved the entry; keys are
+///                 shorter than 2^31 bytes because proto-max-bulk-len is capped there)
 ///     4   UInt32  value length
 ///     8   UInt32  meta: bits 0-2 value kind, bit 3 in S3-FIFO's main queue, bit 4 has-expiry,
 ///                 bit 5 LZ4-compressed, bits 6-7 S3-FIFO access count, bits 8-31 access clock
@@ -69,7 +70,19 @@ struct Entry: Equatable {
         raw.deallocate()
     }
 
-    var keyLength: Int { Int(raw.load(fromByteOffset: 0, as: UInt32.self)) }
+    static let snapshotBit: UInt32 = 1 << 31
+
+    var keyLength: Int { Int(raw.load(fromByteOffset: 0, as: UInt32.self) & ~Self.snapshotBit) }
+
+    /// Compared with the keyspace's snapshot parity: equal means the running snapshot already
+    /// holds this entry (or the entry is newer than the snapshot).
+    var snapshotParity: Bool {
+        get { raw.load(fromByteOffset: 0, as: UInt32.self) & Self.snapshotBit != 0 }
+        nonmutating set {
+            let word = raw.load(fromByteOffset: 0, as: UInt32.self)
+            raw.storeBytes(of: newValue ? word | Self.snapshotBit : word & ~Self.snapshotBit, toByteOffset: 0, as: UInt32.self)
+        }
+    }
 
     var valueLength: Int { Int(raw.load(fromByteOffset: 4, as: UInt32.self)) }
 

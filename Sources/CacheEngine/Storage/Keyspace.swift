@@ -24,6 +24,11 @@ public final class Keyspace {
     public private(set) var compressionSavedBytes = 0
     /// S3-FIFO's queues, present only while that eviction policy is selected.
     var fifo: S3FIFOQueues?
+    /// The snapshot being taken, if any, and the parity that marks entries it holds.
+    var snapshot: SnapshotWalk?
+    var snapshotParity = false
+    /// Bumped whenever a rebuild starts or ends, so a snapshot walk knows to start over.
+    var structureGeneration = 0
     /// Keys removed because their TTL passed (lazily or actively): INFO's `expired_keys`.
     public internal(set) var expiredKeys = 0
 
@@ -142,6 +147,7 @@ public final class Keyspace {
     func insertNew(_ entry: Entry, hash: UInt64) {
         stepRebuild(slots: Self.migrationSlotsPerWrite)
         reserveForInsert()
+        entry.snapshotParity = snapshotParity
         table.insert(entry, hash: hash)
         account(entry, 1)
         if entry.hasExpiry { addVolatile(entry) }
@@ -152,6 +158,8 @@ public final class Keyspace {
     /// allocation and keeps the volatile list in step.
     func replace(at location: Location, with replacement: Entry) {
         let old = entry(at: location)
+        willMutate(old)
+        replacement.snapshotParity = snapshotParity
         switch (old.hasExpiry, replacement.hasExpiry) {
         case (true, true):
             replacement.volatileIndex = old.volatileIndex
@@ -176,6 +184,7 @@ public final class Keyspace {
     /// Deletes the entry at `location` and frees it.
     func remove(at location: Location) {
         let entry = entry(at: location)
+        willMutate(entry)
         if location.inDraining {
             draining!.remove(at: location.slot)
         } else {
@@ -193,6 +202,9 @@ public final class Keyspace {
 
     /// Deletes every key.
     public func removeAll() {
+        // A running snapshot must keep what it has not saved yet: save it all now. This makes
+        // FLUSHALL during BGSAVE cost one pass over the keyspace.
+        if snapshot != nil { forEachEntry { willMutate($0) } }
         releaseAll()
         table.deallocate()
         table = SlotTable(capacity: Self.minimumCapacity)
@@ -212,6 +224,7 @@ public final class Keyspace {
         draining?.deallocate()
         draining = nil
         drainCursor = 0
+        structureGeneration &+= 1
     }
 
     // MARK: Volatile list
@@ -251,6 +264,7 @@ public final class Keyspace {
 
     func startRebuild(capacity: Int) {
         precondition(draining == nil)
+        structureGeneration &+= 1
         draining = table
         table = SlotTable(capacity: capacity)
         drainCursor = 0
@@ -278,6 +292,7 @@ public final class Keyspace {
             draining!.deallocate()
             draining = nil
             drainCursor = 0
+            structureGeneration &+= 1
             // Deletions during the rebuild may have left the new table sparse in turn.
             shrinkIfSparse()
             return draining != nil

@@ -41,6 +41,17 @@ extension ConnectionHandler {
             shutdown(argv)
         case .cluster:
             cluster(argv)
+        case .save:
+            do {
+                try state.snapshots.save(state: state)
+                writer.ok()
+            } catch {
+                writer.error("ERR \(error)")
+            }
+        case .bgsave:
+            bgsave(argv)
+        case .lastsave:
+            writer.integer(Int(state.snapshots.status.withLock { $0.lastSaveTime }))
         case .time:
             let micros = WallClock.microseconds()
             writer.arrayHeader(2)
@@ -75,9 +86,28 @@ extension ConnectionHandler {
 
     // MARK: SHUTDOWN
 
+    /// BGSAVE [SCHEDULE]
+    private func bgsave(_ argv: Argv) {
+        let schedule = argv.count == 2 && String(decoding: argv[1], as: UTF8.self).uppercased() == "SCHEDULE"
+        guard argv.count == 1 || schedule else {
+            writer.error(ErrorReply.syntax)
+            return
+        }
+        do {
+            try state.snapshots.backgroundSave(state: state)
+            writer.simpleString("Background saving started")
+        } catch SnapshotManager.SaveError.alreadyInProgress where schedule {
+            state.saveScheduled.store(true, ordering: .relaxed)
+            writer.simpleString("Background saving scheduled")
+        } catch {
+            writer.error("ERR \(error)")
+        }
+    }
+
     /// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]: the same graceful stop as SIGTERM (the
-    /// signal is raised so one path does it). As in Redis, success sends no reply; the
-    /// connection closes with the others. There are no snapshots yet, so SAVE fails.
+    /// signal is raised so one path does it). As in Redis, a snapshot is written on the way out
+    /// when save points are configured or SAVE is given, after clients are disconnected; NOSAVE
+    /// skips it. Success sends no reply; the connection closes with the others.
     private func shutdown(_ argv: Argv) {
         var save = false, noSave = false, abort = false
         for index in 1..<argv.count {
@@ -99,11 +129,8 @@ extension ConnectionHandler {
             writer.error("ERR No shutdown in progress.")
             return
         }
-        if save {
-            state.logger.warning("SHUTDOWN SAVE refused: Ringcache does not write snapshots yet")
-            writer.error("ERR Errors trying to SHUTDOWN. Check logs.")
-            return
-        }
+        let mode: FinalSave = save ? .always : noSave ? .never : .ifSavePoints
+        state.finalSave.store(mode.rawValue, ordering: .relaxed)
         state.logger.notice("User requested shutdown...", metadata: ["client": "\(record?.address ?? "?")"])
         closeAfterFlush = true
         ProcessSignals.requestGracefulShutdown()

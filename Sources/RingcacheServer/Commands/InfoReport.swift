@@ -12,7 +12,7 @@ enum ServerInfo {
 struct InfoReport {
     let state: ServerState
 
-    static let defaultSections = ["server", "clients", "memory", "stats", "keyspace"]
+    static let defaultSections = ["server", "clients", "memory", "persistence", "stats", "keyspace"]
 
     func render(sections requested: [String], now: Int64) -> String {
         let lowered = requested.map { $0.lowercased() }
@@ -28,6 +28,7 @@ struct InfoReport {
             case "server": blocks.append(server(now: now))
             case "clients": blocks.append(clients())
             case "memory": blocks.append(memory())
+            case "persistence": blocks.append(persistence(now: now))
             case "stats": blocks.append(stats())
             case "keyspace": blocks.append(keyspace())
             default: break
@@ -93,6 +94,24 @@ struct InfoReport {
             ("compression_saved_bytes", String(report.compressionSavedBytes)),
             ("compression_attempts", String(report.compressionAttempts)),
             ("compression_attempts_skipped", String(report.compressionSkips)),
+        ])
+    }
+
+    private func persistence(now: Int64) -> String {
+        let status = state.snapshots.status.withLock { $0 }
+        let changes = state.engine.withEngine { $0.stats.changesSinceSave }
+        return block("Persistence", [
+            ("loading", "0"),
+            ("rdb_changes_since_last_save", String(changes)),
+            ("rdb_bgsave_in_progress", status.inProgress ? "1" : "0"),
+            ("rdb_last_save_time", String(status.lastSaveTime)),
+            ("rdb_last_bgsave_status", status.lastStatusOK ? "ok" : "err"),
+            ("rdb_last_bgsave_time_sec", String(status.lastDurationSeconds)),
+            ("rdb_current_bgsave_time_sec", status.inProgress ? String((now - status.startedAt) / 1000) : "-1"),
+            ("rdb_saves", String(status.saves)),
+            ("rdb_last_load_keys_loaded", String(status.lastLoadKeys)),
+            ("rdb_last_load_keys_expired", String(status.lastLoadExpired)),
+            ("aof_enabled", "0"),
         ])
     }
 

@@ -37,6 +37,7 @@ extension ServerConfiguration {
     }
 
     mutating func applyFile(_ contents: String, name: String) throws(ConfigurationError) {
+        var sawSaveLine = false
         for (number, line) in contents.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.drop { $0 == " " || $0 == "\t" }
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
@@ -47,7 +48,13 @@ extension ServerConfiguration {
                 throw ConfigurationError(directive: String(trimmed.prefix(40)), reason: "unbalanced quotes", origin: "line \(number + 1) of \(name)")
             }
             guard let directive = words.first else { continue }
-            try apply(directive, Array(words.dropFirst()), origin: "line \(number + 1) of \(name)")
+            var values = Array(words.dropFirst())
+            // As in redis.conf, each `save` line adds a rule to those of earlier lines.
+            if directive.lowercased() == "save" && sawSaveLine && values != [""] {
+                values = savePoints.flatMap { [String($0.seconds), String($0.changes)] } + values
+            }
+            if directive.lowercased() == "save" { sawSaveLine = true }
+            try apply(directive, values, origin: "line \(number + 1) of \(name)")
         }
     }
 }

@@ -35,6 +35,13 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var lfuDecayTime = 1
     /// `value-compression-threshold`: 0 = off.
     public var compressionThreshold = EngineConfiguration.defaultCompressionThreshold
+    /// `save`: snapshot when at least `changes` writes happened in `seconds`; empty = never.
+    public var savePoints: [SavePoint] = []
+    /// `dir` and `dbfilename`: where the snapshot lives.
+    public var directory = "."
+    public var snapshotFileName = "ringcache.snapshot"
+    /// `ignore-bad-snapshot`: start empty instead of refusing to start on a bad snapshot.
+    public var ignoreBadSnapshot = false
     /// The config file this node was started with, if any (INFO's `config_file`).
     public var configFile: String?
 
@@ -49,6 +56,12 @@ public struct ServerConfiguration: Sendable, Equatable {
 }
 
 /// A directive that could not be applied, reported as one line naming it.
+/// One `save <seconds> <changes>` rule, as in redis.conf.
+public struct SavePoint: Sendable, Equatable {
+    public var seconds: Int
+    public var changes: Int
+}
+
 public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
     public var directive: String
     public var reason: String
@@ -125,8 +138,9 @@ extension ServerConfiguration {
         Directive(name: "hz", mutable: true, get: { String($0.hz) }, set: { config, values throws(DirectiveValueError) in
             config.hz = try integer(values, in: 1...500)
         }),
+        // Capped below 2 GiB: an entry keeps a flag in the top bit of its 32-bit key length.
         Directive(name: "proto-max-bulk-len", mutable: true, get: { String($0.protoMaxBulkLength) }, set: { config, values throws(DirectiveValueError) in
-            config.protoMaxBulkLength = try memory(values, in: 1024 * 1024...Int(Int32.max) * 2)
+            config.protoMaxBulkLength = try memory(values, in: 1024 * 1024...Int(Int32.max))
         }),
         Directive(name: "client-query-buffer-limit", mutable: true, get: { String($0.clientQueryBufferLimit) }, set: { config, values throws(DirectiveValueError) in
             config.clientQueryBufferLimit = try memory(values, in: 1024 * 1024...Int(Int32.max) * 2)
@@ -161,14 +175,42 @@ extension ServerConfiguration {
         Directive(name: "value-compression-threshold", mutable: true, get: { String($0.compressionThreshold) }, set: { config, values throws(DirectiveValueError) in
             config.compressionThreshold = try memory(values, in: 0...Int(Int32.max))
         }),
-        // Ringcache keeps no append-only file and (until snapshots land) writes no RDB; these
-        // two exist because tools such as redis-benchmark ask for them, and they accept only
-        // the values that describe what the server really does.
-        Directive(name: "save", mutable: true, get: { _ in "" }, set: { _, values throws(DirectiveValueError) in
-            guard values.allSatisfy({ $0.isEmpty }) else {
-                throw DirectiveValueError(reason: "snapshots are not supported yet; only save \"\" is accepted")
+        Directive(name: "save", mutable: true, get: { config in
+            config.savePoints.map { "\($0.seconds) \($0.changes)" }.joined(separator: " ")
+        }, set: { config, values throws(DirectiveValueError) in
+            // Redis accepts `save ""`, `save 3600 1 300 100`, and one pair per `save` line in a
+            // file; the words may also arrive as one quoted string.
+            let words = values.flatMap { $0.split(separator: " ").map(String.init) }
+            guard words.count % 2 == 0 else { throw DirectiveValueError(reason: "Invalid save parameters") }
+            var points: [SavePoint] = []
+            for index in stride(from: 0, to: words.count, by: 2) {
+                guard let seconds = Int(words[index]), let changes = Int(words[index + 1]), seconds > 0, changes >= 0 else {
+                    throw DirectiveValueError(reason: "Invalid save parameters")
+                }
+                points.append(SavePoint(seconds: seconds, changes: changes))
+            }
+            config.savePoints = points
+        }),
+        Directive(name: "dir", mutable: true, get: { $0.directory }, set: { config, values throws(DirectiveValueError) in
+            let path = try single(values)
+            guard !path.isEmpty else { throw DirectiveValueError(reason: "dir can't be empty") }
+            config.directory = path
+        }),
+        Directive(name: "dbfilename", mutable: true, get: { $0.snapshotFileName }, set: { config, values throws(DirectiveValueError) in
+            let name = try single(values)
+            guard !name.isEmpty, !name.contains("/") else { throw DirectiveValueError(reason: "dbfilename can't be a path, just a filename") }
+            config.snapshotFileName = name
+        }),
+        Directive(name: "ignore-bad-snapshot", mutable: true, get: { $0.ignoreBadSnapshot ? "yes" : "no" }, set: { config, values throws(DirectiveValueError) in
+            // A bare `--ignore-bad-snapshot` flag means yes.
+            switch values.isEmpty ? "yes" : try single(values).lowercased() {
+            case "yes": config.ignoreBadSnapshot = true
+            case "no": config.ignoreBadSnapshot = false
+            default: throw DirectiveValueError(reason: "argument must be 'yes' or 'no'")
             }
         }),
+        // Ringcache keeps no append-only file: it exists because tools such as redis-benchmark
+        // ask for it, and accepts only the value that describes what the server does.
         Directive(name: "appendonly", mutable: true, get: { _ in "no" }, set: { _, values throws(DirectiveValueError) in
             guard try single(values).lowercased() == "no" else {
                 throw DirectiveValueError(reason: "Ringcache is a cache and keeps no append-only file; only appendonly no is accepted")

@@ -27,6 +27,7 @@ struct BackgroundMaintenance: Service {
             let now = clock.now
             let elapsed = now - lastSample
             if elapsed >= .seconds(1) {
+                startScheduledSave()
                 let commands = state.stats.totalCommandsProcessed.load(ordering: .relaxed)
                 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                 state.stats.instantaneousOpsPerSecond.store(Int(Double(commands - lastCommands) / seconds), ordering: .relaxed)
@@ -54,4 +55,18 @@ struct BackgroundMaintenance: Service {
     }
 
     static let pauseBetweenSlices = Duration.microseconds(50)
+
+    /// `save <seconds> <changes>`: BGSAVE when any rule is met (Redis's serverCron), or when
+    /// BGSAVE SCHEDULE asked for one while another was running.
+    func startScheduledSave() {
+        let points = state.configuration.withLock { $0.savePoints }
+        let status = state.snapshots.status.withLock { $0 }
+        guard !status.inProgress else { return }
+        let changes = state.engine.withEngine { $0.stats.changesSinceSave }
+        let secondsSinceSave = Int(WallClock.milliseconds() / 1000 - status.lastSaveTime)
+        let due = points.contains { secondsSinceSave >= $0.seconds && changes >= $0.changes && changes > 0 }
+        if due || state.saveScheduled.exchange(false, ordering: .relaxed) {
+            try? state.snapshots.backgroundSave(state: state)
+        }
+    }
 }

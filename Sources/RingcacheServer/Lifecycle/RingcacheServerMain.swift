@@ -49,8 +49,25 @@ public enum RingcacheServerMain {
 
         var generator = SystemRandomNumberGenerator()
         let state = ServerState(configuration: configuration, logger: logger, now: WallClock.milliseconds(), seed: generator.next())
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.ioThreads)
         logger.notice("Ringcache is starting", metadata: ["version": "\(ServerInfo.ringcacheVersion)", "pid": "\(ProcessInfoSnapshot.processID)"])
+        guard access(configuration.directory, W_OK) == 0 else {
+            fail("can't use dir '\(configuration.directory)': \(String(cString: strerror(errno)))")
+        }
+        do {
+            switch try state.snapshots.load(state: state) {
+            case .noFile:
+                break
+            case .loaded(let keys, let expired, let milliseconds):
+                logger.notice("DB loaded from disk", metadata: ["keys": "\(keys)", "expired_skipped": "\(expired)", "ms": "\(milliseconds)"])
+            }
+        } catch {
+            if configuration.ignoreBadSnapshot {
+                logger.warning("Starting empty: ignore-bad-snapshot is set", metadata: ["error": "\(error)"])
+            } else {
+                fail("\(error) (start with --ignore-bad-snapshot to start empty instead)")
+            }
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.ioThreads)
 
         let services = ServiceGroup(configuration: .init(
             services: [
@@ -68,6 +85,22 @@ public enum RingcacheServerMain {
             exitCode = 1
         }
         try? await group.shutdownGracefully()
+        // Clients are gone: a snapshot written now holds every acknowledged write.
+        let finalSave = FinalSave(rawValue: state.finalSave.load(ordering: .relaxed)) ?? .ifSavePoints
+        let savePoints = state.configuration.withLock { $0.savePoints }
+        if finalSave == .always || (finalSave == .ifSavePoints && !savePoints.isEmpty) {
+            logger.notice("Saving the final snapshot before exiting")
+            // A BGSAVE still running holds the snapshot; let it finish (bounded) first.
+            for _ in 0..<6000 where state.snapshots.status.withLock({ $0.inProgress }) {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            do {
+                try state.snapshots.save(state: state)
+            } catch {
+                logger.warning("Error trying to save the DB, can't exit", metadata: ["error": "\(error)"])
+                exitCode = 1
+            }
+        }
         if exitCode == 0 { logger.notice("Ringcache is now ready to exit, bye bye...") }
         exit(exitCode)
     }

@@ -14,6 +14,11 @@ public final class ServerState: Sendable {
     let configuration: Mutex<ServerConfiguration>
     let clients = ClientRegistry()
     let stats = ServerStats()
+    let snapshots: SnapshotManager
+    /// What to do about a snapshot when the process stops: see `FinalSave`.
+    let finalSave = Atomic<Int>(FinalSave.ifSavePoints.rawValue)
+    /// BGSAVE SCHEDULE asked for a save while one was running.
+    let saveScheduled = Atomic<Bool>(false)
     let logger: Logger
     let startTime: Int64
     /// 40 hex digits identifying this run of the process (INFO's `run_id`).
@@ -28,6 +33,7 @@ public final class ServerState: Sendable {
         engine = LockedEngine(Engine(seed: seed, configuration: configuration.engineConfiguration))
         self.configuration = Mutex(configuration)
         self.logger = logger
+        snapshots = SnapshotManager(now: now)
         startTime = now
         var generator = SystemRandomNumberGenerator()
         runID = (0..<20).map { _ in
@@ -52,6 +58,14 @@ public final class ServerState: Sendable {
         maxClients.store(updated.maxClients, ordering: .relaxed)
         engine.withEngine { $0.configuration = updated.engineConfiguration }
     }
+}
+
+/// Whether the process writes a snapshot on its way out (Redis's SHUTDOWN semantics: by
+/// default only when save points are configured).
+enum FinalSave: Int {
+    case ifSavePoints = 0
+    case always = 1
+    case never = 2
 }
 
 /// Process-wide counters with Redis's INFO names. Connections add to them once per read, not
