@@ -44,19 +44,20 @@ ensure_build_deps() {
     if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 
-# What the tests need on top: redis-cli and redis-benchmark (redis-tools), redis-py, pytest.
+# What the tests need on top: redis-cli and redis-benchmark (redis-tools), redis-py, pytest,
+# and prometheus_client's parser for /metrics.
 ensure_test_deps() {
     ensure_build_deps
     if ! command -v redis-cli >/dev/null 2>&1 || ! command -v redis-benchmark >/dev/null 2>&1; then
         apt_install redis-tools
     fi
-    if ! python3 -c 'import redis, pytest' >/dev/null 2>&1; then
+    if ! python3 -c 'import redis, pytest, prometheus_client' >/dev/null 2>&1; then
         command -v python3 >/dev/null 2>&1 || apt_install python3 python3-pip
-        say "==> pip install redis pytest"
-        python3 -m pip install --quiet --disable-pip-version-check redis pytest 2>/dev/null \
-            || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages redis pytest 2>/dev/null \
-            || apt_install python3-redis python3-pytest
-        python3 -c 'import redis, pytest' >/dev/null 2>&1 || die "could not install python3's redis and pytest modules"
+        say "==> pip install redis pytest prometheus_client"
+        python3 -m pip install --quiet --disable-pip-version-check redis pytest prometheus_client 2>/dev/null \
+            || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages redis pytest prometheus_client 2>/dev/null \
+            || apt_install python3-redis python3-pytest python3-prometheus-client
+        python3 -c 'import redis, pytest, prometheus_client' >/dev/null 2>&1 || die "could not install python3's redis, pytest and prometheus_client modules"
     fi
 }
 

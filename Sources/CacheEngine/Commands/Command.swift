@@ -3,7 +3,7 @@
 public enum Command: UInt8, CaseIterable, Sendable {
     // connection and server
     case ping, echo, quit, hello, select, client, command, info, config, dbsize, flushdb, flushall, time, memory, shutdown, cluster
-    case save, bgsave, lastsave
+    case save, bgsave, lastsave, slowlog
     // strings
     case get, set, setnx, setex, psetex, getset, getdel, getex, mget, mset, msetnx
     case incr, decr, incrby, decrby, incrbyfloat, append, strlen, getrange, substr, setrange

@@ -81,6 +81,7 @@ extension CommandTable {
         spec(.save, 1, ["admin", "noscript", "no_async_loading", "no_multi"], acl: ["@admin", "@slow", "@dangerous"], group: "server", since: "1.0.0", executor: .server, "Synchronously saves the database(s) to disk."),
         spec(.bgsave, -1, ["admin", "noscript", "no_async_loading"], acl: ["@admin", "@slow", "@dangerous"], group: "server", since: "1.0.0", executor: .server, "Asynchronously saves the database(s) to disk."),
         spec(.lastsave, 1, ["loading", "stale", "fast"], acl: ["@admin", "@fast", "@dangerous"], group: "server", since: "1.0.0", executor: .server, "Returns the Unix timestamp of the last successful save to disk."),
+        spec(.slowlog, -2, [], acl: ["@slow"], group: "server", since: "2.2.12", executor: .server, "A container for slow log commands."),
         spec(.time, 1, ["loading", "stale", "fast"], acl: ["@fast"], group: "server", since: "2.6.0", executor: .server, "Returns the server time."),
         // strings
         spec(.get, 2, ["readonly", "fast"], keys: (1, 1, 1), acl: ["@read", "@string", "@fast"], group: "string", since: "1.0.0", "Returns the string value of a key."),

@@ -50,6 +50,8 @@ extension ConnectionHandler {
             }
         case .bgsave:
             bgsave(argv)
+        case .slowlog:
+            slowlog(argv)
         case .lastsave:
             writer.integer(Int(state.snapshots.status.withLock { $0.lastSaveTime }))
         case .time:
@@ -85,6 +87,57 @@ extension ConnectionHandler {
     }
 
     // MARK: SHUTDOWN
+
+    /// SLOWLOG GET [count] | LEN | RESET | HELP
+    private func slowlog(_ argv: Argv) {
+        let subcommand = String(decoding: argv[1], as: UTF8.self).uppercased()
+        switch (subcommand, argv.count) {
+        case ("GET", 2), ("GET", 3):
+            var count: Int? = 10
+            if argv.count == 3 {
+                guard let requested = Int(String(decoding: argv[2], as: UTF8.self)) else {
+                    writer.error(ErrorReply.notInteger)
+                    return
+                }
+                guard requested >= -1 else {
+                    writer.error("ERR count should be greater than or equal to -1")
+                    return
+                }
+                count = requested == -1 ? nil : requested
+            }
+            let entries = state.slowLog.entries(count)
+            writer.arrayHeader(entries.count)
+            for entry in entries {
+                writer.arrayHeader(6)
+                writer.integer(entry.id)
+                writer.integer(Int(entry.timestamp))
+                writer.integer(entry.microseconds)
+                writer.arrayHeader(entry.arguments.count)
+                for argument in entry.arguments { writer.bulk(argument) }
+                writer.bulk(entry.clientAddress)
+                writer.bulk(entry.clientName)
+            }
+        case ("LEN", 2):
+            writer.integer(state.slowLog.count)
+        case ("RESET", 2):
+            state.slowLog.reset()
+            writer.ok()
+        case ("HELP", 2):
+            writer.simpleStrings([
+                "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "GET [<count>]",
+                "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+                "    Entries are made of:",
+                "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+                "    client name",
+                "LEN", "    Return the length of the slowlog.",
+                "RESET", "    Reset the slowlog.",
+                "HELP", "    Print this help.",
+            ])
+        default:
+            writer.error(ErrorReply.unknownSubcommand(String(decoding: argv[1], as: UTF8.self), of: "slowlog"))
+        }
+    }
 
     /// BGSAVE [SCHEDULE]
     private func bgsave(_ argv: Argv) {
@@ -239,6 +292,8 @@ extension ConnectionHandler {
             writer.ok()
         case ("INFO", 2):
             writer.verbatim((record?.describe(now: now) ?? "") + "\n")
+        case ("KILL", _) where argv.count >= 3:
+            clientKill(argv)
         case ("LIST", _):
             var ids: Set<Int>?
             var index = 2
@@ -275,6 +330,8 @@ extension ConnectionHandler {
                 "GETNAME", "    Return the name of the current connection.",
                 "ID", "    Return the ID of the current connection.",
                 "INFO", "    Return information about the current client connection.",
+                "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+                "KILL <option> <value> [<option> <value> [...]]", "    Kill connections. Options are: ID, ADDR, LADDR, USER, SKIPME (yes|no).",
                 "LIST [TYPE <normal|master|replica|pubsub>] [ID <id> [<id> ...]]", "    Return information about client connections.",
                 "SETINFO <option> <value>", "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
                 "SETNAME <name>", "    Assign the name <name> to the current connection.",
@@ -283,6 +340,68 @@ extension ConnectionHandler {
             writer.simpleStrings(lines)
         default:
             writer.error(ErrorReply.unknownSubcommand(String(decoding: argv[1], as: UTF8.self), of: "client"))
+        }
+    }
+
+    /// CLIENT KILL ip:port (one client, OK) or CLIENT KILL [ID id] [ADDR ip:port]
+    /// [LADDR ip:port] [USER name] [SKIPME yes|no] (every match, their count).
+    private func clientKill(_ argv: Argv) {
+        let words = (2..<argv.count).map { String(decoding: argv[$0], as: UTF8.self) }
+        let clients = state.clients.all()
+        if words.count == 1 {
+            guard let target = clients.first(where: { $0.address == words[0] }) else {
+                writer.error("ERR No such client")
+                return
+            }
+            writer.ok()
+            close(target)
+            return
+        }
+        guard words.count % 2 == 0 else {
+            writer.error(ErrorReply.syntax)
+            return
+        }
+        var skipMe = true
+        var filters: [(ClientRecord) -> Bool] = []
+        for index in stride(from: 0, to: words.count, by: 2) {
+            let value = words[index + 1]
+            switch words[index].uppercased() {
+            case "ID":
+                guard let id = Int(value), id > 0 else {
+                    writer.error("ERR client-id should be greater than 0")
+                    return
+                }
+                filters.append { $0.id == id }
+            case "ADDR": filters.append { $0.address == value }
+            case "LADDR": filters.append { $0.localAddress == value }
+            case "USER": filters.append { _ in value == "default" }
+            case "SKIPME":
+                switch value.lowercased() {
+                case "yes": skipMe = true
+                case "no": skipMe = false
+                default:
+                    writer.error(ErrorReply.syntax)
+                    return
+                }
+            default:
+                writer.error(ErrorReply.syntax)
+                return
+            }
+        }
+        let targets = clients.filter { client in
+            filters.allSatisfy { $0(client) } && !(skipMe && client.id == record?.id)
+        }
+        writer.integer(targets.count)
+        for target in targets { close(target) }
+    }
+
+    /// Closes a client after what it has been sent is flushed; this connection's own close waits
+    /// for its reply.
+    private func close(_ target: ClientRecord) {
+        if target.id == record?.id {
+            closeAfterFlush = true
+        } else {
+            target.channel.close(promise: nil)
         }
     }
 
@@ -406,6 +525,7 @@ extension ConnectionHandler {
             writer.error(ErrorReply.wrongArity("config|get"))
         case "RESETSTAT" where words.isEmpty:
             state.stats.reset()
+            state.commandStats.reset()
             state.engine.withEngine { $0.resetStats() }
             writer.ok()
         case "HELP" where words.isEmpty:

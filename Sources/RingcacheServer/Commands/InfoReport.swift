@@ -12,15 +12,19 @@ enum ServerInfo {
 struct InfoReport {
     let state: ServerState
 
-    static let defaultSections = ["server", "clients", "memory", "persistence", "stats", "keyspace"]
+    /// What INFO and INFO default show; `all` and `everything` add commandstats, as in Redis.
+    static let defaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "errorstats", "cluster", "keyspace", "ringcache"]
+    static let allSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "commandstats", "errorstats", "cluster", "keyspace", "ringcache"]
 
     func render(sections requested: [String], now: Int64) -> String {
         let lowered = requested.map { $0.lowercased() }
         let sections: [String]
-        if lowered.isEmpty || lowered.contains("default") || lowered.contains("all") || lowered.contains("everything") {
+        if lowered.contains("all") || lowered.contains("everything") {
+            sections = Self.allSections
+        } else if lowered.isEmpty || lowered.contains("default") {
             sections = Self.defaultSections
         } else {
-            sections = Self.defaultSections.filter { lowered.contains($0) }
+            sections = Self.allSections.filter { lowered.contains($0) }
         }
         var blocks: [String] = []
         for section in sections {
@@ -30,7 +34,13 @@ struct InfoReport {
             case "memory": blocks.append(memory())
             case "persistence": blocks.append(persistence(now: now))
             case "stats": blocks.append(stats())
+            case "replication": blocks.append(replication())
+            case "cpu": blocks.append(cpu())
+            case "commandstats": blocks.append(commandStats())
+            case "errorstats": blocks.append(errorStats())
+            case "cluster": blocks.append(block("Cluster", [("cluster_enabled", "0")]))
             case "keyspace": blocks.append(keyspace())
+            case "ringcache": blocks.append(ringcache())
             default: break
             }
         }
@@ -127,18 +137,67 @@ struct InfoReport {
     private func stats() -> String {
         let (engineStats, expired) = state.engine.withEngine { ($0.stats, $0.keyspace.expiredKeys) }
         let counters = state.stats
-        return block("Stats", [
-            ("total_connections_received", String(counters.totalConnectionsReceived.load(ordering: .relaxed))),
-            ("total_commands_processed", String(counters.totalCommandsProcessed.load(ordering: .relaxed))),
-            ("instantaneous_ops_per_sec", String(counters.instantaneousOpsPerSecond.load(ordering: .relaxed))),
-            ("total_net_input_bytes", String(counters.totalNetInputBytes.load(ordering: .relaxed))),
-            ("total_net_output_bytes", String(counters.totalNetOutputBytes.load(ordering: .relaxed))),
-            ("rejected_connections", String(counters.rejectedConnections.load(ordering: .relaxed))),
-            ("expired_keys", String(expired)),
-            ("evicted_keys", String(engineStats.evictedKeys)),
-            ("keyspace_hits", String(engineStats.keyspaceHits)),
-            ("keyspace_misses", String(engineStats.keyspaceMisses)),
-            ("total_error_replies", String(counters.totalErrorReplies.load(ordering: .relaxed))),
+        let errorReplies = state.commandStats.errorCounts().values.reduce(0, +)
+        var fields: [(String, String)] = []
+        fields.append(("total_connections_received", String(counters.totalConnectionsReceived.load(ordering: .relaxed))))
+        fields.append(("total_commands_processed", String(counters.totalCommandsProcessed.load(ordering: .relaxed))))
+        fields.append(("instantaneous_ops_per_sec", String(counters.instantaneousOpsPerSecond.load(ordering: .relaxed))))
+        fields.append(("total_net_input_bytes", String(counters.totalNetInputBytes.load(ordering: .relaxed))))
+        fields.append(("total_net_output_bytes", String(counters.totalNetOutputBytes.load(ordering: .relaxed))))
+        fields.append(("rejected_connections", String(counters.rejectedConnections.load(ordering: .relaxed))))
+        fields.append(("expired_keys", String(expired)))
+        fields.append(("evicted_keys", String(engineStats.evictedKeys)))
+        fields.append(("keyspace_hits", String(engineStats.keyspaceHits)))
+        fields.append(("keyspace_misses", String(engineStats.keyspaceMisses)))
+        fields.append(("total_error_replies", String(errorReplies)))
+        return block("Stats", fields)
+    }
+
+    private func replication() -> String {
+        block("Replication", [
+            ("role", "master"),
+            ("connected_slaves", "0"),
+            ("master_replid", state.runID),
+            ("master_repl_offset", "0"),
+        ])
+    }
+
+    private func cpu() -> String {
+        let usage = ProcessInfoSnapshot.cpuSeconds()
+        return block("CPU", [
+            ("used_cpu_sys", usage.system),
+            ("used_cpu_user", usage.user),
+            ("used_cpu_sys_children", "0.000000"),
+            ("used_cpu_user_children", "0.000000"),
+        ])
+    }
+
+    /// `cmdstat_get:calls=N,usec=N,usec_per_call=N.NN,rejected_calls=N,failed_calls=N`, for the
+    /// commands called at least once.
+    private func commandStats() -> String {
+        let fields: [(String, String)] = state.commandStats.snapshot().compactMap { command, entry in
+            guard entry.calls + entry.rejected > 0 else { return nil }
+            let perCall = entry.calls > 0 ? Double(entry.microseconds) / Double(entry.calls) : 0
+            return ("cmdstat_\(command)", "calls=\(entry.calls),usec=\(entry.microseconds),usec_per_call=\(String(format2: perCall)),rejected_calls=\(entry.rejected),failed_calls=\(entry.failed)")
+        }
+        return block("Commandstats", fields)
+    }
+
+    private func errorStats() -> String {
+        let fields = state.commandStats.errorCounts().sorted { $0.key < $1.key }.map { ("errorstat_\($0.key)", "count=\($0.value)") }
+        return block("Errorstats", fields)
+    }
+
+    /// What Redis has no name for. Until the ring exists a node is a cluster of one.
+    private func ringcache() -> String {
+        let report = state.engine.withEngine { $0.memoryReport }
+        return block("Ringcache", [
+            ("ringcache_version", ServerInfo.ringcacheVersion),
+            ("node_id", state.runID),
+            ("cluster_members_alive", "1"),
+            ("compressed_values", String(report.compressedValues)),
+            ("compression_saved_bytes", String(report.compressionSavedBytes)),
+            ("slowlog_len", String(state.slowLog.count)),
         ])
     }
 

@@ -42,6 +42,14 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var snapshotFileName = "ringcache.snapshot"
     /// `ignore-bad-snapshot`: start empty instead of refusing to start on a bad snapshot.
     public var ignoreBadSnapshot = false
+    /// `slowlog-log-slower-than` (microseconds; negative = off, 0 = every command) and
+    /// `slowlog-max-len`.
+    public var slowlogThreshold = 10_000
+    public var slowlogMaxLength = 128
+    /// `latency-tracking`: time every command (commandstats, latency histograms, SLOWLOG).
+    public var latencyTracking = true
+    /// `admin-port`: HTTP port for /metrics, /health, /ready and /cluster; 0 = off.
+    public var adminPort = 0
     /// The config file this node was started with, if any (INFO's `config_file`).
     public var configFile: String?
 
@@ -174,6 +182,22 @@ extension ServerConfiguration {
         }),
         Directive(name: "value-compression-threshold", mutable: true, get: { String($0.compressionThreshold) }, set: { config, values throws(DirectiveValueError) in
             config.compressionThreshold = try memory(values, in: 0...Int(Int32.max))
+        }),
+        Directive(name: "slowlog-log-slower-than", mutable: true, get: { String($0.slowlogThreshold) }, set: { config, values throws(DirectiveValueError) in
+            config.slowlogThreshold = try integer(values, in: -1...Int(Int32.max))
+        }),
+        Directive(name: "slowlog-max-len", mutable: true, get: { String($0.slowlogMaxLength) }, set: { config, values throws(DirectiveValueError) in
+            config.slowlogMaxLength = try integer(values, in: 0...Int(Int32.max))
+        }),
+        Directive(name: "latency-tracking", mutable: true, get: { $0.latencyTracking ? "yes" : "no" }, set: { config, values throws(DirectiveValueError) in
+            switch try single(values).lowercased() {
+            case "yes": config.latencyTracking = true
+            case "no": config.latencyTracking = false
+            default: throw DirectiveValueError(reason: "argument must be 'yes' or 'no'")
+            }
+        }),
+        Directive(name: "admin-port", mutable: false, get: { String($0.adminPort) }, set: { config, values throws(DirectiveValueError) in
+            config.adminPort = try integer(values, in: 0...65535)
         }),
         Directive(name: "save", mutable: true, get: { config in
             config.savePoints.map { "\($0.seconds) \($0.changes)" }.joined(separator: " ")

@@ -26,6 +26,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     var closeAfterFlush = false
     var commandsThisRead = 0
     var lastCommandName = "NULL"
+    var batch = CommandBatch()
+    /// Read once per read: whether to time commands, and the SLOWLOG threshold.
+    var timing = true
+    var slowlogThreshold = 10_000
 
     /// Replies above this size are written out before the read completes.
     static let eagerWriteThreshold = 64 * 1024
@@ -67,6 +71,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             input = previous
         }
         parser.limits.maxBulkLength = state.protoMaxBulkLength.load(ordering: .relaxed)
+        timing = state.latencyTracking.load(ordering: .relaxed)
+        slowlogThreshold = state.slowlogThreshold.load(ordering: .relaxed)
         let now = WallClock.milliseconds()
         process(&input, now: now, context: context)
         if !closeAfterFlush && input.readableBytes > 0 {
@@ -84,6 +90,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        // Merge before flushing: a client that sees its reply must also see it counted.
+        state.commandStats.merge(&batch)
         flush(context: context)
         if commandsThisRead > 0 {
             state.stats.totalCommandsProcessed.wrappingAdd(commandsThisRead, ordering: .relaxed)
@@ -120,7 +128,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             } catch {
                 // Redis replies to a malformed request once and closes (networking.c).
                 writer.error("ERR \(error.message)")
-                state.stats.totalErrorReplies.wrappingAdd(1, ordering: .relaxed)
+                batch.noteError(code: "ERR")
                 closeAfterFlush = true
                 buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
                 return
@@ -141,15 +149,18 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func dispatch(_ argv: Argv, now: Int64, context: ChannelHandlerContext) {
         guard let spec = commandTable.lookup(argv[0]) else {
             writer.error(Self.unknownCommandError(argv))
-            state.stats.totalErrorReplies.wrappingAdd(1, ordering: .relaxed)
+            batch.noteError(code: "ERR")
             return
         }
         lastCommandName = spec.name
         guard spec.accepts(argumentCount: argv.count) else {
             writer.error(ErrorReply.wrongArity(spec.name))
-            state.stats.totalErrorReplies.wrappingAdd(1, ordering: .relaxed)
+            batch.note(spec.command, .rejected, microseconds: 0)
+            batch.noteError(code: "ERR")
             return
         }
+        let started = timing ? WallClock.monotonicNanoseconds() : 0
+        let replyStart = writer.buffer.writerIndex
         switch spec.executor {
         case .engine:
             state.engine.withEngine { engine in
@@ -158,6 +169,28 @@ final class ConnectionHandler: ChannelInboundHandler {
         case .server:
             executeServerCommand(spec, argv, now: now, context: context)
         }
+        let microseconds = timing ? Int((WallClock.monotonicNanoseconds() - started) / 1000) : 0
+        let failed = writer.buffer.writerIndex > replyStart && writer.buffer.getInteger(at: replyStart, as: UInt8.self) == UInt8(ascii: "-")
+        batch.note(spec.command, failed ? .failed : .succeeded, microseconds: microseconds)
+        if failed { batch.noteError(code: errorCode(at: replyStart)) }
+        if timing && slowlogThreshold >= 0 && microseconds >= slowlogThreshold {
+            recordSlow(argv, microseconds: microseconds)
+        }
+    }
+
+    /// The code of the error reply written at `offset`: the word after `-`.
+    private func errorCode(at offset: Int) -> String {
+        let length = Swift.min(32, writer.buffer.writerIndex - offset - 1)
+        guard length > 0, let bytes = writer.buffer.getBytes(at: offset + 1, length: length) else { return "ERR" }
+        return String(decoding: bytes.prefix { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") }, as: UTF8.self)
+    }
+
+    private func recordSlow(_ argv: Argv, microseconds: Int) {
+        let arguments = (0..<argv.count).map { Array(argv[$0]) }
+        let name = record?.details.withLock { $0.name } ?? ""
+        let maxLength = state.configuration.withLock { $0.slowlogMaxLength }
+        state.slowLog.record(arguments: arguments, microseconds: microseconds, timestamp: WallClock.milliseconds() / 1000,
+                             clientAddress: record?.address ?? "?", clientName: name, maxLength: maxLength)
     }
 
     static func unknownCommandError(_ argv: Argv) -> String {

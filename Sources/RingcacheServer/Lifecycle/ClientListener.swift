@@ -35,7 +35,9 @@ struct ClientListener: Service {
             "port": "\(configuration.port)", "bind": "\(configuration.bind.joined(separator: " "))",
             "io-threads": "\(configuration.ioThreads)",
         ])
+        state.ready.store(true, ordering: .relaxed)
         try? await gracefulShutdown()
+        state.ready.store(false, ordering: .relaxed)
         state.logger.notice("Shutting down: no longer accepting connections")
         for listener in listeners { try? await listener.close() }
         // A close submitted to a connection's event loop runs after the reads already queued

@@ -28,6 +28,18 @@ enum ProcessInfoSnapshot {
         return String(decoding: buffer.prefix(length), as: UTF8.self)
     }()
 
+    /// CPU time used by the process (system, user), in seconds with six decimals.
+    static func cpuSeconds() -> (system: String, user: String) {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        func format(_ time: timeval) -> String {
+            let micros = Int(time.tv_usec)
+            let padded = String(micros)
+            return "\(time.tv_sec)." + String(repeating: "0", count: 6 - padded.count) + padded
+        }
+        return (format(usage.ru_stime), format(usage.ru_utime))
+    }
+
     /// Resident set size in bytes (INFO's `used_memory_rss`), from /proc/self/statm.
     static func residentSetSize() -> Int {
         guard let file = fopen("/proc/self/statm", "r") else { return 0 }

@@ -45,10 +45,13 @@ public enum RingcacheServerMain {
             fail("\(error)")
         }
         LoggingSystem.bootstrap { _ in RedisStyleLogHandler(logLevel: configuration.logLevel, sink: sink) }
-        let logger = Logger(label: "ringcache")
+        let runID = ServerState.makeRunID()
+        var logger = Logger(label: "ringcache")
+        // Every line names the node, so logs of many nodes can be merged and still read.
+        logger[metadataKey: "node"] = "\(runID.prefix(8))"
 
         var generator = SystemRandomNumberGenerator()
-        let state = ServerState(configuration: configuration, logger: logger, now: WallClock.milliseconds(), seed: generator.next())
+        let state = ServerState(configuration: configuration, logger: logger, now: WallClock.milliseconds(), seed: generator.next(), runID: runID)
         logger.notice("Ringcache is starting", metadata: ["version": "\(ServerInfo.ringcacheVersion)", "pid": "\(ProcessInfoSnapshot.processID)"])
         guard access(configuration.directory, W_OK) == 0 else {
             fail("can't use dir '\(configuration.directory)': \(String(cString: strerror(errno)))")
@@ -73,6 +76,7 @@ public enum RingcacheServerMain {
             services: [
                 .init(service: ClientListener(state: state, group: group)),
                 .init(service: BackgroundMaintenance(state: state)),
+                .init(service: AdminListener(state: state, group: group)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger

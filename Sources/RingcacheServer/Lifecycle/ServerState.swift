@@ -15,6 +15,10 @@ public final class ServerState: Sendable {
     let clients = ClientRegistry()
     let stats = ServerStats()
     let snapshots: SnapshotManager
+    let commandStats = CommandStatistics()
+    let slowLog = SlowLog()
+    /// Set once the client listener accepts connections (the admin port's /ready).
+    let ready = Atomic<Bool>(false)
     /// What to do about a snapshot when the process stops: see `FinalSave`.
     let finalSave = Atomic<Int>(FinalSave.ifSavePoints.rawValue)
     /// BGSAVE SCHEDULE asked for a save while one was running.
@@ -24,25 +28,33 @@ public final class ServerState: Sendable {
     /// 40 hex digits identifying this run of the process (INFO's `run_id`).
     let runID: String
 
+    static func makeRunID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<20).map { _ in
+            let byte = UInt8.random(in: 0...255, using: &generator)
+            return String(byte >> 4, radix: 16) + String(byte & 0xF, radix: 16)
+        }.joined()
+    }
+
     /// Configuration read on every request, kept in atomics so connections need no lock.
     let protoMaxBulkLength: Atomic<Int>
     let clientQueryBufferLimit: Atomic<Int>
     let maxClients: Atomic<Int>
+    let slowlogThreshold: Atomic<Int>
+    let latencyTracking: Atomic<Bool>
 
-    init(configuration: ServerConfiguration, logger: Logger, now: Int64, seed: UInt64) {
+    init(configuration: ServerConfiguration, logger: Logger, now: Int64, seed: UInt64, runID: String) {
         engine = LockedEngine(Engine(seed: seed, configuration: configuration.engineConfiguration))
         self.configuration = Mutex(configuration)
         self.logger = logger
         snapshots = SnapshotManager(now: now)
         startTime = now
-        var generator = SystemRandomNumberGenerator()
-        runID = (0..<20).map { _ in
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            return String(byte >> 4, radix: 16) + String(byte & 0xF, radix: 16)
-        }.joined()
+        self.runID = runID
         protoMaxBulkLength = Atomic(configuration.protoMaxBulkLength)
         clientQueryBufferLimit = Atomic(configuration.clientQueryBufferLimit)
         maxClients = Atomic(configuration.maxClients)
+        slowlogThreshold = Atomic(configuration.slowlogThreshold)
+        latencyTracking = Atomic(configuration.latencyTracking)
     }
 
     /// Applies CONFIG SET to the configuration and to everything that caches parts of it.
@@ -56,6 +68,8 @@ public final class ServerState: Sendable {
         protoMaxBulkLength.store(updated.protoMaxBulkLength, ordering: .relaxed)
         clientQueryBufferLimit.store(updated.clientQueryBufferLimit, ordering: .relaxed)
         maxClients.store(updated.maxClients, ordering: .relaxed)
+        slowlogThreshold.store(updated.slowlogThreshold, ordering: .relaxed)
+        latencyTracking.store(updated.latencyTracking, ordering: .relaxed)
         engine.withEngine { $0.configuration = updated.engineConfiguration }
     }
 }
@@ -76,7 +90,6 @@ final class ServerStats: Sendable {
     let totalCommandsProcessed = Atomic<Int>(0)
     let totalNetInputBytes = Atomic<Int>(0)
     let totalNetOutputBytes = Atomic<Int>(0)
-    let totalErrorReplies = Atomic<Int>(0)
     /// Commands per second over the last sampling window, kept by the maintenance service.
     let instantaneousOpsPerSecond = Atomic<Int>(0)
 
@@ -87,6 +100,5 @@ final class ServerStats: Sendable {
         totalCommandsProcessed.store(0, ordering: .relaxed)
         totalNetInputBytes.store(0, ordering: .relaxed)
         totalNetOutputBytes.store(0, ordering: .relaxed)
-        totalErrorReplies.store(0, ordering: .relaxed)
     }
 }

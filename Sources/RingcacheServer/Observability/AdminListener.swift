@@ -1,0 +1,114 @@
+import Cluster
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// The admin HTTP port (`admin-port`, off when 0): what monitoring and orchestration ask.
+///
+/// - `GET /metrics`: Prometheus text format.
+/// - `GET /health`: 200 while the process runs.
+/// - `GET /ready`: 200 once the node serves clients (a load balancer's or Kubernetes'
+///   readiness probe), 503 before that and while shutting down.
+/// - `GET /cluster`: members and slot ownership as JSON.
+struct AdminListener: Service {
+    let state: ServerState
+    let group: MultiThreadedEventLoopGroup
+
+    func run() async throws {
+        let configuration = state.configuration.withLock { $0 }
+        guard configuration.adminPort != 0 else {
+            try? await gracefulShutdown()
+            return
+        }
+        let state = self.state
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(AdminHTTPHandler(state: state))
+                }
+            }
+        var listeners: [any Channel] = []
+        for address in configuration.bind {
+            do {
+                listeners.append(try await bootstrap.bind(host: address, port: configuration.adminPort).get())
+            } catch {
+                for listener in listeners { try? await listener.close() }
+                throw StartupError("Could not create admin HTTP listening socket \(address):\(configuration.adminPort): \(error)")
+            }
+        }
+        state.logger.notice("Admin HTTP port ready", metadata: ["port": "\(configuration.adminPort)"])
+        try? await gracefulShutdown()
+        for listener in listeners { try? await listener.close() }
+    }
+}
+
+final class AdminHTTPHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let state: ServerState
+    private var request: HTTPRequestHead?
+
+    init(state: ServerState) {
+        self.state = state
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            request = head
+        case .body:
+            break
+        case .end:
+            guard let request else { return }
+            self.request = nil
+            respond(to: request, context: context)
+        }
+    }
+
+    private func respond(to request: HTTPRequestHead, context: ChannelHandlerContext) {
+        let path = request.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.uri
+        let (status, contentType, body): (HTTPResponseStatus, String, String)
+        switch (request.method, path) {
+        case (.GET, "/metrics"):
+            (status, contentType, body) = (.ok, "text/plain; version=0.0.4; charset=utf-8", PrometheusExposition(state: state).render())
+        case (.GET, "/health"):
+            (status, contentType, body) = (.ok, "text/plain", "ok\n")
+        case (.GET, "/ready"):
+            let ready = state.ready.load(ordering: .relaxed)
+            (status, contentType, body) = (ready ? .ok : .serviceUnavailable, "text/plain", ready ? "ready\n" : "not ready\n")
+        case (.GET, "/cluster"):
+            (status, contentType, body) = (.ok, "application/json", clusterJSON())
+        case (_, "/metrics"), (_, "/health"), (_, "/ready"), (_, "/cluster"):
+            (status, contentType, body) = (.methodNotAllowed, "text/plain", "method not allowed\n")
+        default:
+            (status, contentType, body) = (.notFound, "text/plain", "not found: try /metrics, /health, /ready or /cluster\n")
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: contentType)
+        headers.add(name: "Content-Length", value: String(body.utf8.count))
+        let keepAlive = request.isKeepAlive
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+            if !keepAlive { channel.close(promise: nil) }
+        }
+    }
+
+    /// Until the ring exists, the cluster is this node holding every slot.
+    private func clusterJSON() -> String {
+        let configuration = state.configuration.withLock { $0 }
+        let address = "\(configuration.bind.first ?? "127.0.0.1"):\(configuration.port)"
+        return """
+            {"cluster_enabled":false,"myself":"\(state.runID)",\
+            "members":[{"id":"\(state.runID)","address":"\(address)","state":"alive"}],\
+            "slots":[{"start":0,"end":\(HashSlot.count - 1),"primary":"\(state.runID)","replicas":[]}]}
+
+            """
+    }
+}

@@ -1,0 +1,140 @@
+"""INFO, SLOWLOG, CLIENT KILL and the admin HTTP port, on a real server."""
+import json
+import subprocess
+import urllib.error
+import urllib.request
+
+import pytest
+import redis
+from prometheus_client.parser import text_string_to_metric_families
+
+from conftest import free_port
+
+
+def http_get(port: int, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def metrics(port: int) -> dict:
+    status, body = http_get(port, "/metrics")
+    assert status == 200
+    samples = {}
+    for family in text_string_to_metric_families(body):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
+
+
+def test_metrics_parse_and_move_with_commands(start_server):
+    admin = free_port()
+    server = start_server("--admin-port", str(admin))
+    client = server.client()
+    before = metrics(admin)
+    for index in range(100):
+        client.set(f"k{index}", "v")
+    for index in range(150):
+        client.get(f"k{index}")
+    with pytest.raises(redis.ResponseError):
+        client.incr("k1")
+    after = metrics(admin)
+    sets = ("ringcache_commands_total", (("cmd", "set"),))
+    assert after[sets] - before.get(sets, 0) == 100
+    assert after[("ringcache_keyspace_hits_total", ())] - before[("ringcache_keyspace_hits_total", ())] == 100
+    assert after[("ringcache_keyspace_misses_total", ())] - before[("ringcache_keyspace_misses_total", ())] == 50
+    assert after[("ringcache_keys", ())] == 100
+    assert after[("ringcache_command_failures_total", (("cmd", "incrby"),))] == 1, "redis-py sends INCR as INCRBY"
+    assert after[("ringcache_errors_total", (("code", "ERR"),))] >= 1
+    assert after[("ringcache_command_duration_seconds_count", (("cmd", "get"),))] == 150
+    assert after[("ringcache_command_duration_seconds_bucket", (("cmd", "get"), ("le", "+Inf")))] == 150
+    assert after[("ringcache_memory_used_bytes", ())] > before[("ringcache_memory_used_bytes", ())]
+
+
+def test_health_ready_cluster_and_unknown_paths(start_server):
+    admin = free_port()
+    server = start_server("--admin-port", str(admin))
+    assert http_get(admin, "/health") == (200, "ok\n")
+    assert http_get(admin, "/ready") == (200, "ready\n")
+    status, body = http_get(admin, "/cluster")
+    assert status == 200
+    cluster = json.loads(body)
+    assert cluster["myself"] == server.client().info("server")["run_id"]
+    assert cluster["slots"] == [{"start": 0, "end": 16383, "primary": cluster["myself"], "replicas": []}]
+    assert http_get(admin, "/nope")[0] == 404
+
+
+def test_admin_port_is_off_by_default(server):
+    assert server.client().config_get("admin-port") == {"admin-port": "0"}
+
+
+def test_slowlog_records_a_slow_command(server, client):
+    pipe = client.pipeline(transaction=False)
+    for index in range(200_000):
+        pipe.set(f"slow:{index}", "x")
+    pipe.execute()
+    client.slowlog_reset()
+    client.config_set("slowlog-log-slower-than", 1000)
+    assert len(client.keys("slow:*")) == 200_000
+    client.get("fast")
+    entries = client.slowlog_get()
+    assert len(entries) == 1, entries
+    assert entries[0]["command"] == b"KEYS slow:*"
+    assert entries[0]["duration"] >= 1000
+    assert client.slowlog_len() == 1
+    client.config_set("slowlog-log-slower-than", 0)
+    client.echo("every command now")
+    assert client.slowlog_get(1)[0]["command"] == b"ECHO every command now"
+    assert client.slowlog_reset() and client.slowlog_len() in (0, 1)
+    assert server.cli("SLOWLOG", "GET", "-2").stdout.strip() == "ERR count should be greater than or equal to -1"
+
+
+def test_info_sections_are_present_and_typed(server, client):
+    client.ping()
+    client.config_resetstat()  # redis-py's connection handshake probes newer commands
+    client.set("a", "1")
+    client.get("a")
+    with pytest.raises(redis.ResponseError):
+        client.execute_command("NOSUCHCOMMAND")
+    with pytest.raises(redis.ResponseError):
+        client.execute_command("GET")
+    info = client.info("everything")
+    typed = {"redis_version": str, "uptime_in_seconds": int, "connected_clients": int, "used_memory": int,
+             "mem_fragmentation_ratio": float, "rdb_last_save_time": int, "total_commands_processed": int,
+             "keyspace_hits": int, "role": str, "used_cpu_user": float, "cluster_enabled": int,
+             "total_error_replies": int, "node_id": str}
+    for field, kind in typed.items():
+        assert isinstance(info[field], kind), (field, info.get(field))
+    assert info["cmdstat_set"]["calls"] == 1
+    assert info["cmdstat_get"]["calls"] == 1 and info["cmdstat_get"]["rejected_calls"] == 1
+    assert info["cmdstat_config"]["calls"] == 1, "CONFIG RESETSTAT counts after the reset"
+    assert info["errorstat_ERR"]["count"] == 2
+    assert info["total_error_replies"] == 2
+    assert "cmdstat_set" not in client.info(), "commandstats is not in the default sections"
+    assert client.info("commandstats")["cmdstat_set"]["calls"] == 1
+    client.config_resetstat()
+    assert "cmdstat_set" not in client.info("commandstats")
+
+
+def test_client_kill(server, client):
+    import socket
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as victim:
+        victim.sendall(b"CLIENT SETNAME victim\r\nCLIENT ID\r\n")
+        reply = b""
+        while reply.count(b"\r\n") < 2:
+            reply += victim.recv(100)
+        victim_id = int(reply.split(b"\r\n")[1][1:])
+        assert client.client_kill_filter(_id=victim_id) == 1
+        assert victim.recv(100) == b"", "the killed connection is closed"
+    assert server.cli("CLIENT", "KILL", "1.2.3.4:5").stdout.strip() == "ERR No such client"
+    assert client.client_kill_filter(_id=client.client_id()) == 0, "SKIPME yes by default"
+    assert client.ping()
+
+
+def test_node_id_on_every_log_line(start_server):
+    server = start_server()
+    run_id = server.client().info("server")["run_id"]
+    lines = [line for line in server.log_path.read_text().splitlines() if line.strip()]
+    assert lines and all(f"node={run_id[:8]}" in line for line in lines), lines
