@@ -26,6 +26,7 @@ def test_a_million_keys_save_and_load_with_ttls(start_server, tmp_path):
     load_keys(server, 1_000_000)
     client = server.client()
     client.set("short", "lived", px=300)
+    short_expires_at = time.time() + 0.3
     started = time.monotonic()
     assert client.bgsave()
     wait_for_bgsave(client)
@@ -36,7 +37,8 @@ def test_a_million_keys_save_and_load_with_ttls(start_server, tmp_path):
     size = snapshot.stat().st_size
     assert client.lastsave().timestamp() >= time.time() - 60
     assert server.stop() == 0
-    time.sleep(0.4)  # let "short" expire while the node is down
+    # "short" must expire while the node is down: wait for the clock, not a guessed interval.
+    wait_until(lambda: time.time() > short_expires_at + 0.05, timeout=5, message="the short key's expiry time to pass")
     started = time.monotonic()
     restarted = start_server(port=server.port)
     loaded_in = time.monotonic() - started
@@ -69,7 +71,7 @@ def test_clients_keep_their_latency_during_bgsave(start_server):
     thread = threading.Thread(target=probe)
     thread.start()
     try:
-        time.sleep(0.2)
+        wait_until(lambda: len(latencies) >= 20, timeout=10, message="baseline SETs")
         before = len(latencies)
         assert client.bgsave()
         wait_for_bgsave(client)
