@@ -61,6 +61,19 @@ ensure_test_deps() {
     fi
 }
 
+# What the benchmarks need on top: Debian's redis-server to race against, numpy, matplotlib.
+ensure_bench_deps() {
+    command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+    command -v taskset >/dev/null 2>&1 || apt_install util-linux
+    if ! python3 -c 'import numpy, matplotlib' >/dev/null 2>&1; then
+        say "==> pip install numpy matplotlib"
+        python3 -m pip install --quiet --disable-pip-version-check numpy matplotlib 2>/dev/null \
+            || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages numpy matplotlib 2>/dev/null \
+            || apt_install python3-numpy python3-matplotlib
+        python3 -c 'import numpy, matplotlib' >/dev/null 2>&1 || die "could not install python3's numpy and matplotlib"
+    fi
+}
+
 # Builds the release server unless it is already up to date (swift build is incremental).
 build_release() {
     say "==> swift build -c release --product ringcache-server"

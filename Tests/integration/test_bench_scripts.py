@@ -1,0 +1,22 @@
+"""The benchmark scripts keep working (issue 9: `bench/compare --quick` in CI). Speed is not
+asserted here; it is measured in bench/ and recorded in bench/RESULTS.md."""
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+
+
+def test_compare_quick_runs_and_reports_every_row(tmp_path):
+    chart = tmp_path / "compare.png"
+    recorded = (ROOT / "bench" / "RESULTS.md").read_text()
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "compare.py"), "--quick", "--chart", str(chart)],
+                            capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 15, result.stdout  # the header and 14 measures
+    for row in rows[1:]:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert cells[3].endswith("x") and float(cells[3][:-1]) > 0, row
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (ROOT / "bench" / "RESULTS.md").read_text() == recorded, "--quick must not overwrite recorded results"

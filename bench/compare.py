@@ -1,0 +1,135 @@
+"""The race with Redis: Ringcache (one node) and Debian's redis-server 7, equivalent settings
+(no persistence, no compression), each pinned to CPU 1 with taskset and the load generator to
+CPU 0, run interleaved (Redis, Ringcache, Redis, Ringcache, ...) so machine drift hits both
+alike. Reports medians and the Ringcache/Redis ratio:
+
+- redis-benchmark -t set,get -d 32 -r 1000000 -n 1000000 -c 50 at -P 1 and -P 16 (ops/s, p50, p99)
+- redis-benchmark -t get -c 1 -P 1: round-trip latency (p50)
+- bytes per key (1,000,000 keys, 32-byte values; from RSS growth)
+
+and writes the table into bench/RESULTS.md (between the compare markers) with a PNG chart of
+the ratios. --quick runs one small round and writes nothing unless --write is given; CI uses it
+to keep this script working, without asserting speed. ringcache-bench (issue 9's own load
+generator, on the client library) does not exist yet, so its row is absent.
+
+    python3 bench/compare.py [--rounds 3] [--quick] [--chart PATH] [--no-write]
+"""
+import argparse
+import csv
+import datetime
+import io
+import statistics
+import subprocess
+from pathlib import Path
+
+from benchlib import ROOT, machine, pipe_load, redis_version, start_redis, start_ringcache
+
+MARK_BEGIN = "<!-- compare:begin -->"
+MARK_END = "<!-- compare:end -->"
+
+
+def redis_benchmark(port: int, *arguments: str) -> dict[str, dict[str, float]]:
+    command = ["taskset", "-c", "0", "redis-benchmark", "-p", str(port), "--csv", *arguments]
+    out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=900).stdout
+    return {row["test"]: {"rps": float(row["rps"]), "p50": float(row["p50_latency_ms"]), "p99": float(row["p99_latency_ms"])}
+            for row in csv.DictReader(io.StringIO(out))}
+
+
+def bytes_per_key(server, keys: int) -> float:
+    before = server.rss()
+    pipe_load(server, "".join(f"SET key:{i:07d} {'v' * 32}\r\n" for i in range(1, keys + 1)))
+    return (server.rss() - before) / keys
+
+
+def run_round(start, requests: int, latency_requests: int, keys: int) -> dict[str, float]:
+    results = {}
+    with start(cpu=1) as server:
+        for pipeline in (1, 16):
+            rows = redis_benchmark(server.port, "-t", "set,get", "-d", "32", "-r", "1000000", "-n", str(requests),
+                                   "-c", "50", "-P", str(pipeline))
+            for test in ("SET", "GET"):
+                for measure in ("rps", "p50", "p99"):
+                    results[f"{test} -P {pipeline} {measure}"] = rows[test][measure]
+        rows = redis_benchmark(server.port, "-t", "get", "-n", str(latency_requests), "-c", "1", "-P", "1")
+        results["GET -c 1 p50"] = rows["GET"]["p50"]
+    with start() as server:
+        results["bytes per key"] = bytes_per_key(server, keys)
+    return results
+
+
+ROWS = [
+    ("SET -P 1 rps", "SET ops/s, -P 1", True), ("SET -P 1 p50", "SET p50 ms, -P 1", False), ("SET -P 1 p99", "SET p99 ms, -P 1", False),
+    ("GET -P 1 rps", "GET ops/s, -P 1", True), ("GET -P 1 p50", "GET p50 ms, -P 1", False), ("GET -P 1 p99", "GET p99 ms, -P 1", False),
+    ("SET -P 16 rps", "SET ops/s, -P 16", True), ("SET -P 16 p50", "SET p50 ms, -P 16", False), ("SET -P 16 p99", "SET p99 ms, -P 16", False),
+    ("GET -P 16 rps", "GET ops/s, -P 16", True), ("GET -P 16 p50", "GET p50 ms, -P 16", False), ("GET -P 16 p99", "GET p99 ms, -P 16", False),
+    ("GET -c 1 p50", "round trip, -c 1 -P 1 (p50 ms)", False),
+    ("bytes per key", "bytes per key (RSS)", False),
+]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="one small round; writes nothing unless --write")
+    parser.add_argument("--write", action="store_true")
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--chart", help="where to draw the chart (default bench/compare.png when writing results)")
+    arguments = parser.parse_args()
+    write = arguments.write or not (arguments.quick or arguments.no_write)
+    chart = arguments.chart or (str(ROOT / "bench" / "compare.png") if write else "/tmp/ringcache-compare.png")
+    rounds = 1 if arguments.quick else arguments.rounds
+    requests, latency_requests, keys = (50_000, 5_000, 50_000) if arguments.quick else (1_000_000, 100_000, 1_000_000)
+    samples: dict[str, dict[str, list[float]]] = {"redis": {}, "ringcache": {}}
+    for _ in range(rounds):
+        for name, start in (("redis", start_redis), ("ringcache", lambda **kw: start_ringcache("--value-compression-threshold", "0", **kw))):
+            for key, value in run_round(start, requests, latency_requests, keys).items():
+                samples[name].setdefault(key, []).append(value)
+    medians = {name: {key: statistics.median(values) for key, values in data.items()} for name, data in samples.items()}
+    lines = [f"Measured {datetime.date.today().isoformat()} on {machine()}; Redis {redis_version()}; "
+             f"median of {rounds} interleaved round{'s' if rounds > 1 else ''}"
+             f"{' (--quick: 50,000 requests, 50,000 keys)' if arguments.quick else ''}.", "",
+             "| measure | Redis | Ringcache | Ringcache / Redis |", "| --- | --- | --- | --- |"]
+    ratios = []
+    for key, label, higher_is_better in ROWS:
+        redis_value, ring_value = medians["redis"][key], medians["ringcache"][key]
+        ratio = ring_value / redis_value if redis_value else float("nan")
+        better = ratio if higher_is_better else (1 / ratio if ratio else float("nan"))
+        if key.endswith("rps") or key in ("GET -c 1 p50", "bytes per key"):
+            ratios.append((label, better))
+        fmt = (lambda v: f"{v:,.0f}") if key.endswith("rps") else (lambda v: f"{v:.1f}") if key == "bytes per key" else (lambda v: f"{v:.3f}")
+        lines.append(f"| {label} | {fmt(redis_value)} | {fmt(ring_value)} | {ratio:.2f}x |")
+    table = "\n".join(lines)
+    print(table)
+    draw_chart(ratios, chart)
+    if write:
+        results = ROOT / "bench" / "RESULTS.md"
+        text = results.read_text()
+        section = f"{MARK_BEGIN}\n{table}\n\n![Ringcache / Redis, higher is better](compare.png)\n{MARK_END}"
+        if MARK_BEGIN in text:
+            text = text[:text.index(MARK_BEGIN)] + section + text[text.index(MARK_END) + len(MARK_END):]
+        else:
+            text += f"\n## The race with Redis\n\n`bench/compare` (`python3 bench/compare.py`).\n\n{section}\n"
+        results.write_text(text)
+
+
+def draw_chart(ratios: list[tuple[str, float]], path: str):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    labels = [label for label, _ in ratios]
+    values = [value for _, value in ratios]
+    figure, axes = plt.subplots(figsize=(8, 0.5 * len(labels) + 1.2))
+    colors = ["#2e7d32" if value >= 1 else "#c62828" for value in values]
+    axes.barh(labels, values, color=colors)
+    axes.axvline(1.0, color="black", linewidth=1)
+    axes.set_xlabel("Ringcache relative to Redis (higher is better; 1.0 = equal)")
+    for index, value in enumerate(values):
+        axes.text(value, index, f" {value:.2f}x", va="center")
+    axes.invert_yaxis()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+if __name__ == "__main__":
+    main()
