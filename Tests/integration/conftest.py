@@ -41,6 +41,37 @@ def wait_until(condition, timeout: float, interval: float = 0.01, message: str =
         time.sleep(interval)
 
 
+class LatencyProbe:
+    """Runs one command in a loop on its own connection while the test does something else,
+    timing each reply; a context manager that stops and joins its thread on exit."""
+
+    def __init__(self, server, *command: str, pause: float = 0.002):
+        import threading
+        self.server = server
+        self.command = command or ("PING",)
+        self.pause = pause
+        self.latencies: list[float] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run)
+
+    def run(self):
+        connection = self.server.client()
+        while not self.stop.is_set():
+            started = time.perf_counter()
+            connection.execute_command(*self.command)
+            self.latencies.append(time.perf_counter() - started)
+            time.sleep(self.pause)  # a probe's cadence, not a wait for a condition
+        connection.close()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=10)
+
+
 class Server:
     """One ringcache-server process."""
 

@@ -1,10 +1,9 @@
 """Load from redis-benchmark and active expiry at scale."""
 import re
 import subprocess
-import threading
 import time
 
-from conftest import wait_until
+from conftest import LatencyProbe, wait_until
 
 
 def test_redis_benchmark_pipelined_has_no_errors(server):
@@ -31,28 +30,12 @@ def test_a_million_expiring_keys_are_reclaimed_without_stalling_clients(server):
     client.set("keeper", "stays")
     assert client.dbsize() == count + 1
 
-    latencies = []
-    stop = threading.Event()
-
-    def ping_loop():
-        probe = server.client()
-        while not stop.is_set():
-            started = time.perf_counter()
-            probe.ping()
-            latencies.append(time.perf_counter() - started)
-            time.sleep(0.002)
-        probe.close()
-
-    pinger = threading.Thread(target=ping_loop)
-    pinger.start()
-    try:
+    with LatencyProbe(server) as probe:
         started = time.monotonic()
         # No key is read again: only active expiry can bring DBSIZE down.
         wait_until(lambda: client.dbsize() == 1, timeout=20, interval=0.05, message="active expiry to reclaim 1M keys")
         reclaimed_after = time.monotonic() - started
-    finally:
-        stop.set()
-        pinger.join(timeout=10)
+    latencies = probe.latencies
     assert client.get("keeper") == b"stays"
     assert client.info("stats")["expired_keys"] == count
     worst = max(latencies)

@@ -8,7 +8,23 @@ import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import free_port
+from conftest import free_port, wait_until
+
+
+def start_with_admin(start_server):
+    """A server with its admin port, once that port answers: the admin listener is its own
+    service and may bind a moment after the client port answers PING."""
+    admin = free_port()
+    server = start_server("--admin-port", str(admin))
+
+    def admin_up() -> bool:
+        try:
+            return http_get(admin, "/health")[0] == 200
+        except (urllib.error.URLError, ConnectionError):
+            return False
+
+    wait_until(admin_up, timeout=10, message="the admin port to answer /health")
+    return server, admin
 
 
 def http_get(port: int, path: str) -> tuple[int, str]:
@@ -30,8 +46,7 @@ def metrics(port: int) -> dict:
 
 
 def test_metrics_parse_and_move_with_commands(start_server):
-    admin = free_port()
-    server = start_server("--admin-port", str(admin))
+    server, admin = start_with_admin(start_server)
     client = server.client()
     before = metrics(admin)
     for index in range(100):
@@ -54,8 +69,7 @@ def test_metrics_parse_and_move_with_commands(start_server):
 
 
 def test_health_ready_cluster_and_unknown_paths(start_server):
-    admin = free_port()
-    server = start_server("--admin-port", str(admin))
+    server, admin = start_with_admin(start_server)
     assert http_get(admin, "/health") == (200, "ok\n")
     assert http_get(admin, "/ready") == (200, "ready\n")
     status, body = http_get(admin, "/cluster")

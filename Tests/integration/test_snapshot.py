@@ -2,10 +2,9 @@
 import os
 import signal
 import subprocess
-import threading
 import time
 
-from conftest import server_binary, wait_until
+from conftest import LatencyProbe, server_binary, wait_until
 
 
 def load_keys(server, count: int, ttl_every: int = 3):
@@ -56,29 +55,12 @@ def test_clients_keep_their_latency_during_bgsave(start_server):
     server = start_server()
     load_keys(server, 1_000_000)
     client = server.client()
-    latencies = []
-    stop = threading.Event()
-
-    def probe():
-        connection = server.client()
-        while not stop.is_set():
-            started = time.perf_counter()
-            connection.set("probe", "x")
-            latencies.append(time.perf_counter() - started)
-            time.sleep(0.001)
-        connection.close()
-
-    thread = threading.Thread(target=probe)
-    thread.start()
-    try:
-        wait_until(lambda: len(latencies) >= 20, timeout=10, message="baseline SETs")
-        before = len(latencies)
+    with LatencyProbe(server, "SET", "probe", "x", pause=0.001) as probe:
+        wait_until(lambda: len(probe.latencies) >= 20, timeout=10, message="baseline SETs")
+        before = len(probe.latencies)
         assert client.bgsave()
         wait_for_bgsave(client)
-        during = latencies[before:]
-    finally:
-        stop.set()
-        thread.join(timeout=10)
+        during = probe.latencies[before:]
     worst = max(during)
     print(f"\n{len(during)} SETs during BGSAVE of 1M keys, worst {worst * 1000:.1f} ms")
     assert len(during) > 50

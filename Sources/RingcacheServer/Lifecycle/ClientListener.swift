@@ -22,15 +22,7 @@ struct ClientListener: Service {
                     try channel.pipeline.syncOperations.addHandler(ConnectionHandler(state: state))
                 }
             }
-        var listeners: [any Channel] = []
-        for address in configuration.bind {
-            do {
-                listeners.append(try await bootstrap.bind(host: address, port: configuration.port).get())
-            } catch {
-                for listener in listeners { try? await listener.close() }
-                throw StartupError("Could not create server TCP listening socket \(address):\(configuration.port): \(error)")
-            }
-        }
+        let listeners = try await bootstrap.bindAll(addresses: configuration.bind, port: configuration.port, describing: "server TCP")
         state.logger.notice("Ready to accept connections tcp", metadata: [
             "port": "\(configuration.port)", "bind": "\(configuration.bind.joined(separator: " "))",
             "io-threads": "\(configuration.ioThreads)",

@@ -30,15 +30,7 @@ struct AdminListener: Service {
                     try channel.pipeline.syncOperations.addHandler(AdminHTTPHandler(state: state))
                 }
             }
-        var listeners: [any Channel] = []
-        for address in configuration.bind {
-            do {
-                listeners.append(try await bootstrap.bind(host: address, port: configuration.adminPort).get())
-            } catch {
-                for listener in listeners { try? await listener.close() }
-                throw StartupError("Could not create admin HTTP listening socket \(address):\(configuration.adminPort): \(error)")
-            }
-        }
+        let listeners = try await bootstrap.bindAll(addresses: configuration.bind, port: configuration.adminPort, describing: "admin HTTP")
         state.logger.notice("Admin HTTP port ready", metadata: ["port": "\(configuration.adminPort)"])
         try? await gracefulShutdown()
         for listener in listeners { try? await listener.close() }
