@@ -60,8 +60,12 @@ class LatencyProbe:
             started = time.perf_counter()
             connection.execute_command(*self.command)
             self.latencies.append(time.perf_counter() - started)
+            self.after_sample(connection)
             time.sleep(self.pause)  # a probe's cadence, not a wait for a condition
         connection.close()
+
+    def after_sample(self, connection):
+        """Subclasses look at something else on the same connection between samples."""
 
     def __enter__(self):
         self.thread.start()

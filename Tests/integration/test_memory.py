@@ -1,47 +1,34 @@
 """maxmemory, eviction and compression on a real server."""
 import json
 import subprocess
-import threading
 import time
 
 import pytest
 import redis
 
-from conftest import wait_until
+from conftest import LatencyProbe, wait_until
 
 MB = 1024 * 1024
 
 
-class MemoryWatcher:
-    """Polls INFO memory from another connection while load runs, and records the highest
-    used_memory and the slowest PING seen."""
+class MemoryWatcher(LatencyProbe):
+    """PINGs from another connection while load runs, and records the highest used_memory seen
+    between PINGs as well as the slowest PING."""
 
     def __init__(self, server):
-        self.server = server
+        super().__init__(server, "PING", pause=0.005)
         self.peak = 0
-        self.slowest_ping = 0.0
-        self.samples = 0
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run)
 
-    def run(self):
-        probe = self.server.client()
-        while not self.stop.is_set():
-            started = time.perf_counter()
-            probe.ping()
-            self.slowest_ping = max(self.slowest_ping, time.perf_counter() - started)
-            self.peak = max(self.peak, probe.info("memory")["used_memory"])
-            self.samples += 1
-            time.sleep(0.005)
-        probe.close()
+    def after_sample(self, connection):
+        self.peak = max(self.peak, connection.info("memory")["used_memory"])
 
-    def __enter__(self):
-        self.thread.start()
-        return self
+    @property
+    def slowest_ping(self) -> float:
+        return max(self.latencies, default=0.0)
 
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join(timeout=10)
+    @property
+    def samples(self) -> int:
+        return len(self.latencies)
 
 
 @pytest.mark.parametrize("policy", ["allkeys-lru", "allkeys-s3fifo"])
