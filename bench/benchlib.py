@@ -24,6 +24,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def free_udp_port() -> int:
+    """A UDP port for a node's cluster bus: client port + 10000 may not exist or be free."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def rss_bytes(pid: int) -> int:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -89,7 +96,7 @@ def ringcache_binary() -> str:
 
 def start_ringcache(*flags: str, cpu: int | None = None) -> Server:
     port = free_port()
-    return Server("ringcache", [ringcache_binary(), "--port", str(port), *flags], port, cpu)
+    return Server("ringcache", [ringcache_binary(), "--port", str(port), "--cluster-port", str(free_udp_port()), *flags], port, cpu)
 
 
 def start_redis(*flags: str, cpu: int | None = None) -> Server:

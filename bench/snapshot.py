@@ -11,7 +11,7 @@ import time
 
 import redis
 
-from benchlib import Server, free_port, pipe_load, ringcache_binary
+from benchlib import Server, free_port, pipe_load, ringcache_binary, free_udp_port
 
 
 def run(name: str, arguments: list[str], port: int, directory: str, keys: int) -> tuple[float, float, int]:
@@ -46,7 +46,7 @@ def main():
             command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--appendonly", "no",
                        "--save", "", "--dir", directory]
         else:
-            command = [ringcache_binary(), "--port", str(port), "--dir", directory]
+            command = [ringcache_binary(), "--port", str(port), "--cluster-port", str(free_udp_port()), "--dir", directory]
         saved, loaded, size = run(name, command, port, directory, arguments.keys)
         print(f"| {'Redis (RDB)' if name == 'redis' else 'Ringcache'} | {saved:.2f} s | {size / 2**20:.1f} MiB | {loaded:.2f} s |", flush=True)
 

@@ -85,3 +85,20 @@ struct ServerConfigurationTests {
         #expect(configuration.value(of: "loglevel") == "verbose")
     }
 }
+
+@Suite struct ClusterConfigurationTests {
+    @Test func seedsParseHostPortWithOptionalBusPort() throws {
+        var configuration = ServerConfiguration()
+        try configuration.apply("cluster-seeds", ["127.0.0.1:7001,node-b:7002@17100", "[::1]:7003"])
+        #expect(configuration.clusterSeeds == ["127.0.0.1:7001", "node-b:7002@17100", "[::1]:7003"])
+        #expect(throws: ConfigurationError(directive: "cluster-seeds", reason: "'nohost' is not host:port", origin: nil)) {
+            try configuration.apply("cluster-seeds", ["nohost"])
+        }
+        #expect(configuration.value(of: "cluster-port") == "0")
+        try configuration.apply("cluster-routing", ["proxy"])
+        #expect(configuration.value(of: "cluster-routing") == "proxy")
+        #expect(throws: ConfigurationError.self) { try configuration.apply("cluster-enabled", ["no"]) }
+        try configuration.apply("cluster-secret", ["hunter2"])
+        #expect(configuration.value(of: "cluster-secret") == "(set)", "CONFIG GET must not reveal the secret")
+    }
+}

@@ -8,6 +8,8 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def free_udp_port() -> int:
+    """A UDP port for a node's cluster bus (client port + 10000 may be out of range)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def wait_until(condition, timeout: float, interval: float = 0.01, message: str = "condition"):
     deadline = time.monotonic() + timeout
     while True:
@@ -39,6 +48,22 @@ def wait_until(condition, timeout: float, interval: float = 0.01, message: str =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message}")
         time.sleep(interval)
+
+
+def http_get(port: int, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def http_get_status(port: int, path: str) -> int:
+    """The status of GET `path` on the admin port, or 0 while nothing answers."""
+    try:
+        return http_get(port, path)[0]
+    except (urllib.error.URLError, ConnectionError):
+        return 0
 
 
 class LatencyProbe:
@@ -79,8 +104,10 @@ class LatencyProbe:
 class Server:
     """One ringcache-server process."""
 
-    def __init__(self, tmp_path: Path, *flags: str, config_text: str | None = None, port: int | None = None):
+    def __init__(self, tmp_path: Path, *flags: str, config_text: str | None = None, port: int | None = None,
+                 bus_port: int | None = None):
         self.port = port or free_port()
+        self.bus_port = bus_port or free_udp_port()
         self.flags = flags
         self.log_path = tmp_path / f"server-{self.port}.log"
         arguments = [server_binary()]
@@ -88,7 +115,7 @@ class Server:
             config_path = tmp_path / f"node-{self.port}.conf"
             config_path.write_text(config_text)
             arguments.append(str(config_path))
-        arguments += ["--port", str(self.port), *flags]
+        arguments += ["--port", str(self.port), "--cluster-port", str(self.bus_port), *flags]
         self.log = open(self.log_path, "a")
         self.started_at = time.monotonic()
         # The test's own folder is the working directory: `dir .` and its snapshots land there.
@@ -134,8 +161,8 @@ class Server:
 def start_server(tmp_path):
     started = []
 
-    def start(*flags: str, config_text: str | None = None, port: int | None = None) -> Server:
-        server = Server(tmp_path, *flags, config_text=config_text, port=port)
+    def start(*flags: str, config_text: str | None = None, port: int | None = None, bus_port: int | None = None) -> Server:
+        server = Server(tmp_path, *flags, config_text=config_text, port=port, bus_port=bus_port)
         started.append(server)
         return server
 

@@ -8,7 +8,7 @@ import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import free_port, wait_until
+from conftest import free_port, http_get, wait_until
 
 
 def start_with_admin(start_server):
@@ -25,14 +25,6 @@ def start_with_admin(start_server):
 
     wait_until(admin_up, timeout=10, message="the admin port to answer /health")
     return server, admin
-
-
-def http_get(port: int, path: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
 
 
 def metrics(port: int) -> dict:
@@ -75,7 +67,8 @@ def test_health_ready_cluster_and_unknown_paths(start_server):
     status, body = http_get(admin, "/cluster")
     assert status == 200
     cluster = json.loads(body)
-    assert cluster["myself"] == server.client().info("server")["run_id"]
+    assert cluster["myself"] == server.client().execute_command("CLUSTER", "MYID").decode()
+    assert cluster["joined"] is True
     assert cluster["slots"] == [{"start": 0, "end": 16383, "primary": cluster["myself"], "replicas": []}]
     assert http_get(admin, "/nope")[0] == 404
 
@@ -149,6 +142,6 @@ def test_client_kill(server, client):
 
 def test_node_id_on_every_log_line(start_server):
     server = start_server()
-    run_id = server.client().info("server")["run_id"]
+    node_id = server.client().execute_command("CLUSTER", "MYID").decode()
     lines = [line for line in server.log_path.read_text().splitlines() if line.strip()]
-    assert lines and all(f"node={run_id[:8]}" in line for line in lines), lines
+    assert lines and all(f"node={node_id[:8]}" in line for line in lines), lines

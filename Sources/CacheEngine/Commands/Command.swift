@@ -4,6 +4,7 @@ public enum Command: UInt8, CaseIterable, Sendable {
     // connection and server
     case ping, echo, quit, hello, select, client, command, info, config, dbsize, flushdb, flushall, time, memory, shutdown, cluster
     case save, bgsave, lastsave, slowlog
+    case readonly, readwrite, asking
     // strings
     case get, set, setnx, setex, psetex, getset, getdel, getex, mget, mset, msetnx
     case incr, decr, incrby, decrby, incrbyfloat, append, strlen, getrange, substr, setrange
@@ -41,6 +42,9 @@ public struct CommandSpec: Sendable {
     /// `denyoom`: the command may grow memory, so it is refused when over `maxmemory` and
     /// nothing can be evicted.
     public let denyOOM: Bool
+    /// `readonly`: the command never changes the keyspace (what READONLY connections may send
+    /// to a replica owner).
+    public let isReadOnly: Bool
 
     init(
         command: Command, name: String, arity: Int, flags: [String], firstKey: Int, lastKey: Int, keyStep: Int,
@@ -60,6 +64,7 @@ public struct CommandSpec: Sendable {
         self.executor = executor
         isWrite = flags.contains("write")
         denyOOM = flags.contains("denyoom")
+        isReadOnly = flags.contains("readonly")
     }
 
     /// Whether `argumentCount` (including the name) fits the arity.

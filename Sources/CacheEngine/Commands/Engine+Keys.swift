@@ -146,6 +146,26 @@ extension Engine {
         for entry in matches { writer.bulk(entry.key) }
     }
 
+    /// The live keys `predicate` accepts, at most `limit` of them (CLUSTER GETKEYSINSLOT).
+    public func keys(matching predicate: (UnsafeRawBufferPointer) -> Bool, limit: Int, now: Int64) -> [[UInt8]] {
+        var result: [[UInt8]] = []
+        keyspace.forEachEntry { entry in
+            guard result.count < limit, !Keyspace.isExpired(entry, now: now), predicate(entry.key) else { return }
+            result.append(Array(entry.key))
+        }
+        return result
+    }
+
+    /// How many live keys `predicate` accepts (CLUSTER COUNTKEYSINSLOT). A walk over the whole
+    /// keyspace: Ringcache keeps no per-slot index, which would cost memory on every key.
+    public func countKeys(matching predicate: (UnsafeRawBufferPointer) -> Bool, now: Int64) -> Int {
+        var count = 0
+        keyspace.forEachEntry { entry in
+            if !Keyspace.isExpired(entry, now: now) && predicate(entry.key) { count += 1 }
+        }
+        return count
+    }
+
     /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
     func scan(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) {
         guard var cursor = ByteParsing.uint64(argv[1]) else {

@@ -67,11 +67,20 @@ extension Membership {
         }
     }
 
-    /// This node's own probe of `id` failed.
+    /// This node's own probe of `id` failed: suspect it, or — if it is suspect already —
+    /// confirm the suspicion under this node's name, so that every member's timer shrinks
+    /// (Lifeguard §4.2 counts independent suspicions, which only probe failures produce).
     func suspect(_ id: NodeID, now: Int64) {
-        guard var record = members[id]?.record, record.state == .alive else { return }
+        guard var record = members[id]?.record, record.state.holdsSlots else { return }
         record.state = .suspect
-        apply(MemberUpdate(record: record, reporter: local.id), now: now)
+        record.tokens = []
+        let update = MemberUpdate(record: record, reporter: local.id)
+        if members[id]?.record.state == .suspect {
+            guard members[id]?.suspicion?.confirmations.insert(local.id).inserted == true else { return }
+            broadcasts.enqueue(update)
+        } else {
+            apply(update, now: now)
+        }
     }
 
     /// Declares dead the suspects whose timeout ran out.

@@ -40,7 +40,17 @@ extension ConnectionHandler {
         case .shutdown:
             shutdown(argv)
         case .cluster:
-            cluster(argv)
+            cluster(argv, now: now)
+        case .readonly:
+            readOnlyMode = true
+            writer.ok()
+        case .readwrite:
+            readOnlyMode = false
+            writer.ok()
+        case .asking:
+            // Slots never migrate half-way here (the ring moves whole slots), so ASKING has
+            // nothing to unlock; it is accepted so clients that send it keep working.
+            writer.ok()
         case .save:
             do {
                 try state.snapshots.save(state: state)
@@ -61,28 +71,6 @@ extension ConnectionHandler {
             writer.bulk(String(micros % 1_000_000))
         default:
             preconditionFailure("\(spec.name) is executed by the engine")
-        }
-    }
-
-    // MARK: CLUSTER
-
-    /// CLUSTER KEYSLOT and HELP. The ring and membership are not built yet, so the subcommands
-    /// that describe a cluster answer as Redis does with cluster support disabled.
-    private func cluster(_ argv: Argv) {
-        let subcommand = String(decoding: argv[1], as: UTF8.self).uppercased()
-        switch (subcommand, argv.count) {
-        case ("KEYSLOT", 3):
-            writer.integer(HashSlot.slot(for: argv[2]))
-        case ("HELP", 2):
-            writer.simpleStrings([
-                "CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                "KEYSLOT <key>", "    Return the hash slot for <key>.",
-                "HELP", "    Print this help.",
-            ])
-        case ("KEYSLOT", _):
-            writer.error(ErrorReply.wrongArity("cluster|keyslot"))
-        default:
-            writer.error("ERR This instance has cluster support disabled")
         }
     }
 

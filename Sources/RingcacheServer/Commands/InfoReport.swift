@@ -1,3 +1,4 @@
+import Cluster
 import CacheEngine
 
 enum ServerInfo {
@@ -38,7 +39,7 @@ struct InfoReport {
             case "cpu": blocks.append(cpu())
             case "commandstats": blocks.append(commandStats())
             case "errorstats": blocks.append(errorStats())
-            case "cluster": blocks.append(block("Cluster", [("cluster_enabled", "0")]))
+            case "cluster": blocks.append(block("Cluster", [("cluster_enabled", "1")]))
             case "keyspace": blocks.append(keyspace())
             case "ringcache": blocks.append(ringcache())
             default: break
@@ -188,13 +189,24 @@ struct InfoReport {
         return block("Errorstats", fields)
     }
 
-    /// What Redis has no name for. Until the ring exists a node is a cluster of one.
+    /// What Redis has no name for: the ring and its members, compression.
     private func ringcache() -> String {
         let report = state.engine.withEngine { $0.memoryReport }
+        let view = state.cluster.view()
+        func members(_ wanted: MemberState) -> String {
+            String(view.members.filter { $0.record.state == wanted }.count)
+        }
         return block("Ringcache", [
             ("ringcache_version", ServerInfo.ringcacheVersion),
-            ("node_id", state.runID),
-            ("cluster_members_alive", "1"),
+            ("node_id", view.localID.hex),
+            ("cluster_joined", view.isJoined ? "1" : "0"),
+            ("cluster_members_alive", members(.alive)),
+            ("cluster_members_suspect", members(.suspect)),
+            ("cluster_members_dead", members(.dead)),
+            ("cluster_members_left", members(.left)),
+            ("ring_balance", String(format2: view.map.isEmpty ? 0 : view.map.imbalance())),
+            ("ring_primary_slots", String(view.localIndex.map { view.map.primaryCounts()[$0] } ?? 0)),
+            ("ring_replica_slots", String(view.localIndex.map { view.map.replicaCounts()[$0] } ?? 0)),
             ("compressed_values", String(report.compressedValues)),
             ("compression_saved_bytes", String(report.compressionSavedBytes)),
             ("slowlog_len", String(state.slowLog.count)),

@@ -50,10 +50,34 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var latencyTracking = true
     /// `admin-port`: HTTP port for /metrics, /health, /ready and /cluster; 0 = off.
     public var adminPort = 0
+    /// `cluster-port`: the cluster bus (UDP gossip) port; 0 = client port + 10000, as in Redis.
+    public var clusterPort = 0
+    /// `cluster-seeds`: `host:port` client addresses of nodes to join through (a host name may
+    /// resolve to several); none = found a one-node cluster.
+    public var clusterSeeds: [String] = []
+    /// `cluster-replicas`: copies of each slot besides its primary (RF = replicas + 1).
+    public var clusterReplicas = 1
+    /// `cluster-secret`: shared key authenticating every cluster bus message; empty = none.
+    public var clusterSecret = ""
+    /// `cluster-routing`: `moved` redirects clients to a slot's owner as Redis Cluster does;
+    /// `proxy` forwards their commands there and relays the reply.
+    public var clusterRouting = ClusterRouting.moved
+    /// `cluster-announce-ip`: the address other nodes and clients are told to use.
+    public var clusterAnnounceIP = ""
+    /// `cluster-config-file`: where the node id and ring tokens are kept, under `dir`;
+    /// empty = `nodes-<port>.conf`.
+    public var clusterConfigFile = ""
+    /// `cluster-probe-interval` (ms): the SWIM protocol period; the other timers scale with it.
+    public var clusterProbeInterval = 200
     /// The config file this node was started with, if any (INFO's `config_file`).
     public var configFile: String?
 
     public init() {}
+
+    /// The bus port in effect.
+    var effectiveClusterPort: Int { clusterPort != 0 ? clusterPort : port + 10000 }
+
+    var effectiveClusterConfigFile: String { clusterConfigFile.isEmpty ? "nodes-\(port).conf" : clusterConfigFile }
 
     var engineConfiguration: EngineConfiguration {
         EngineConfiguration(
@@ -63,7 +87,12 @@ public struct ServerConfiguration: Sendable, Equatable {
     }
 }
 
-/// A directive that could not be applied, reported as one line naming it.
+/// How a node answers a command for a slot it does not own.
+public enum ClusterRouting: String, Sendable, CaseIterable {
+    case moved
+    case proxy
+}
+
 /// One `save <seconds> <changes>` rule, as in redis.conf.
 public struct SavePoint: Sendable, Equatable {
     public var seconds: Int
@@ -233,6 +262,44 @@ extension ServerConfiguration {
             default: throw DirectiveValueError(reason: "argument must be 'yes' or 'no'")
             }
         }),
+        Directive(name: "cluster-enabled", mutable: false, get: { _ in "yes" }, set: { _, values throws(DirectiveValueError) in
+            guard try single(values).lowercased() == "yes" else {
+                throw DirectiveValueError(reason: "every Ringcache node is a cluster node (a node without cluster-seeds is a one-node cluster); only cluster-enabled yes is accepted")
+            }
+        }),
+        Directive(name: "cluster-port", mutable: false, get: { String($0.clusterPort) }, set: { config, values throws(DirectiveValueError) in
+            config.clusterPort = try integer(values, in: 0...65535)
+        }),
+        Directive(name: "cluster-seeds", mutable: false, get: { $0.clusterSeeds.joined(separator: ",") }, set: { config, values throws(DirectiveValueError) in
+            let seeds = values.flatMap { $0.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init) }
+            for seed in seeds where ClusterSeed(seed) == nil {
+                throw DirectiveValueError(reason: "'\(seed)' is not host:port")
+            }
+            config.clusterSeeds = seeds
+        }),
+        Directive(name: "cluster-replicas", mutable: false, get: { String($0.clusterReplicas) }, set: { config, values throws(DirectiveValueError) in
+            config.clusterReplicas = try integer(values, in: 0...5)
+        }),
+        Directive(name: "cluster-secret", mutable: false, get: { $0.clusterSecret.isEmpty ? "" : "(set)" }, set: { config, values throws(DirectiveValueError) in
+            config.clusterSecret = try single(values)
+        }),
+        Directive(name: "cluster-routing", mutable: true, get: { $0.clusterRouting.rawValue }, set: { config, values throws(DirectiveValueError) in
+            guard let routing = ClusterRouting(rawValue: try single(values).lowercased()) else {
+                throw DirectiveValueError(reason: "argument(s) must be one of the following: moved, proxy")
+            }
+            config.clusterRouting = routing
+        }),
+        Directive(name: "cluster-announce-ip", mutable: false, get: { $0.clusterAnnounceIP }, set: { config, values throws(DirectiveValueError) in
+            config.clusterAnnounceIP = try single(values)
+        }),
+        Directive(name: "cluster-config-file", mutable: false, get: { $0.clusterConfigFile }, set: { config, values throws(DirectiveValueError) in
+            let name = try single(values)
+            guard !name.contains("/") else { throw DirectiveValueError(reason: "cluster-config-file is a file name under dir, not a path") }
+            config.clusterConfigFile = name
+        }),
+        Directive(name: "cluster-probe-interval", mutable: false, get: { String($0.clusterProbeInterval) }, set: { config, values throws(DirectiveValueError) in
+            config.clusterProbeInterval = try integer(values, in: 10...60_000)
+        }),
         // Ringcache keeps no append-only file: it exists because tools such as redis-benchmark
         // ask for it, and accepts only the value that describes what the server does.
         Directive(name: "appendonly", mutable: true, get: { _ in "no" }, set: { _, values throws(DirectiveValueError) in
@@ -281,5 +348,31 @@ public enum MemoryUnits {
         }
         guard let number = Int(lowered), number >= 0 else { return nil }
         return number
+    }
+}
+
+/// A `cluster-seeds` entry: `host:port` (client port; the bus is port + 10000) or
+/// `host:port@busport`; IPv6 hosts in brackets (`[::1]:7001`).
+struct ClusterSeed: Equatable, Sendable {
+    var host: String
+    var port: Int
+    var busPort: Int
+
+    init?(_ text: String) {
+        var rest = Substring(text)
+        var busPort: Int?
+        if let at = rest.lastIndex(of: "@") {
+            guard let bus = Int(rest[rest.index(after: at)...]), (1...65535).contains(bus) else { return nil }
+            busPort = bus
+            rest = rest[..<at]
+        }
+        guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]), (1...65535).contains(port) else { return nil }
+        var host = rest[..<colon]
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        guard !host.isEmpty else { return nil }
+        self.host = String(host)
+        self.port = port
+        self.busPort = busPort ?? port + 10000
+        guard self.busPort <= 65535 else { return nil }
     }
 }

@@ -30,6 +30,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Read once per read: whether to time commands, and the SLOWLOG threshold.
     var timing = true
     var slowlogThreshold = 10_000
+    /// The cluster as of this read; see `ClusterView`.
+    var clusterView: ClusterView?
+    /// READONLY: reads may be served by any owner of a slot, not only its primary.
+    var readOnlyMode = false
 
     /// Replies above this size are written out before the read completes.
     static let eagerWriteThreshold = 64 * 1024
@@ -73,6 +77,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         parser.limits.maxBulkLength = state.protoMaxBulkLength.load(ordering: .relaxed)
         timing = state.latencyTracking.load(ordering: .relaxed)
         slowlogThreshold = state.slowlogThreshold.load(ordering: .relaxed)
+        clusterView = state.cluster.view()
         let now = WallClock.milliseconds()
         process(&input, now: now, context: context)
         if !closeAfterFlush && input.readableBytes > 0 {
@@ -157,6 +162,13 @@ final class ConnectionHandler: ChannelInboundHandler {
             writer.error(ErrorReply.wrongArity(spec.name))
             batch.note(spec.command, .rejected, microseconds: 0)
             batch.noteError(code: "ERR")
+            return
+        }
+        if spec.firstKey > 0, let clusterView, !clusterView.ownsEverySlot,
+           let refusal = routingRefusal(spec, argv, view: clusterView) {
+            writer.error(refusal)
+            batch.note(spec.command, .rejected, microseconds: 0)
+            batch.noteError(code: String(refusal.prefix { $0 != " " }))
             return
         }
         let started = timing ? WallClock.monotonicNanoseconds() : 0

@@ -51,11 +51,19 @@ public enum RingcacheServerMain {
         logger[metadataKey: "node"] = "\(runID.prefix(8))"
 
         var generator = SystemRandomNumberGenerator()
-        let state = ServerState(configuration: configuration, logger: logger, now: WallClock.milliseconds(), seed: generator.next(), runID: runID)
-        logger.notice("Ringcache is starting", metadata: ["version": "\(ServerInfo.ringcacheVersion)", "pid": "\(ProcessInfoSnapshot.processID)"])
         guard access(configuration.directory, W_OK) == 0 else {
             fail("can't use dir '\(configuration.directory)': \(String(cString: strerror(errno)))")
         }
+        let cluster: ClusterNode
+        do {
+            cluster = try ClusterNode(configuration: configuration, logger: logger, now: WallClock.milliseconds())
+        } catch {
+            fail("\(error)")
+        }
+        // The node id is the name that lasts; the run id changes with every start.
+        logger[metadataKey: "node"] = "\(cluster.localID.short)"
+        let state = ServerState(configuration: configuration, cluster: cluster, logger: logger, now: WallClock.milliseconds(), seed: generator.next(), runID: runID)
+        logger.notice("Ringcache is starting", metadata: ["version": "\(ServerInfo.ringcacheVersion)", "pid": "\(ProcessInfoSnapshot.processID)"])
         do {
             switch try state.snapshots.load(state: state) {
             case .noFile:
@@ -74,6 +82,7 @@ public enum RingcacheServerMain {
 
         let services = ServiceGroup(configuration: .init(
             services: [
+                .init(service: ClusterService(node: cluster)),
                 .init(service: ClientListener(state: state, group: group)),
                 .init(service: BackgroundMaintenance(state: state)),
                 .init(service: AdminListener(state: state, group: group)),

@@ -17,6 +17,8 @@ public final class ServerState: Sendable {
     let snapshots: SnapshotManager
     let commandStats = CommandStatistics()
     let slowLog = SlowLog()
+    /// This node's place in the cluster: membership, the ring, the bus.
+    let cluster: ClusterNode
     /// Set once the client listener accepts connections (the admin port's /ready).
     let ready = Atomic<Bool>(false)
     /// What to do about a snapshot when the process stops: see `FinalSave`.
@@ -43,7 +45,8 @@ public final class ServerState: Sendable {
     let slowlogThreshold: Atomic<Int>
     let latencyTracking: Atomic<Bool>
 
-    init(configuration: ServerConfiguration, logger: Logger, now: Int64, seed: UInt64, runID: String) {
+    init(configuration: ServerConfiguration, cluster: ClusterNode, logger: Logger, now: Int64, seed: UInt64, runID: String) {
+        self.cluster = cluster
         engine = LockedEngine(Engine(seed: seed, configuration: configuration.engineConfiguration))
         self.configuration = Mutex(configuration)
         self.logger = logger

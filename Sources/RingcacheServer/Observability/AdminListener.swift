@@ -70,7 +70,8 @@ final class AdminHTTPHandler: ChannelInboundHandler {
         case (.GET, "/health"):
             (status, contentType, body) = (.ok, "text/plain", "ok\n")
         case (.GET, "/ready"):
-            let ready = state.ready.load(ordering: .relaxed)
+            // Ready means serving clients and holding a place on the ring.
+            let ready = state.ready.load(ordering: .relaxed) && state.cluster.view().isJoined
             (status, contentType, body) = (ready ? .ok : .serviceUnavailable, "text/plain", ready ? "ready\n" : "not ready\n")
         case (.GET, "/cluster"):
             (status, contentType, body) = (.ok, "application/json", clusterJSON())
@@ -92,15 +93,25 @@ final class AdminHTTPHandler: ChannelInboundHandler {
         }
     }
 
-    /// Until the ring exists, the cluster is this node holding every slot.
+    /// Members and slot ranges as this node sees them.
     private func clusterJSON() -> String {
-        let configuration = state.configuration.withLock { $0 }
-        let address = "\(configuration.bind.first ?? "127.0.0.1"):\(configuration.port)"
-        return """
-            {"cluster_enabled":false,"myself":"\(state.runID)",\
-            "members":[{"id":"\(state.runID)","address":"\(address)","state":"alive"}],\
-            "slots":[{"start":0,"end":\(HashSlot.count - 1),"primary":"\(state.runID)","replicas":[]}]}
-
-            """
+        let view = state.cluster.view()
+        func quoted(_ text: String) -> String {
+            "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        let members: [String] = view.members.map { member in
+            let record = member.record
+            let address = quoted("\(record.address.host):\(record.address.clientPort)")
+            let state = quoted(record.state.description)
+            return "{\"id\":\(quoted(record.id.hex)),\"address\":\(address),\"bus_port\":\(record.address.busPort),\"state\":\(state),\"incarnation\":\(record.incarnation),\"myself\":\(member.isLocal)}"
+        }
+        let slots: [String] = !view.isJoined ? [] : view.map.ranges().map { range in
+            let owners = range.owners.map { quoted(view.map.nodes[$0].hex) }
+            return "{\"start\":\(range.first),\"end\":\(range.last),\"primary\":\(owners[0]),\"replicas\":[\(owners.dropFirst().joined(separator: ","))]}"
+        }
+        let head = "{\"cluster_enabled\":true,\"joined\":\(view.isJoined),\"myself\":\(quoted(view.localID.hex)),"
+        let memberList = members.joined(separator: ",")
+        let slotList = slots.joined(separator: ",")
+        return head + "\"members\":[" + memberList + "],\"slots\":[" + slotList + "]}\n"
     }
 }

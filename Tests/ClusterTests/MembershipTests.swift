@@ -1,0 +1,101 @@
+import Cluster
+import Testing
+
+/// Single protocol steps on hand-driven instances, messages passed by the test.
+@Suite struct MembershipTests {
+    static func record(_ index: Int, tokens: [UInt64] = []) -> MemberRecord {
+        var random = SeededRandom(seed: UInt64(index))
+        return MemberRecord(id: .random(using: &random), address: MemberAddress(host: "10.0.0.\(index)", clientPort: 7000, busPort: 17000),
+                            incarnation: 1, state: .alive, tokens: tokens)
+    }
+
+    /// Delivers every pending message between `nodes` until none is left (bounded).
+    static func exchange(_ nodes: [Membership], now: Int64) {
+        for _ in 0..<50 {
+            var delivered = false
+            for node in nodes {
+                for message in node.takeOutgoing() {
+                    guard let target = nodes.first(where: { $0.local.address.bus == message.destination }) else { continue }
+                    target.receive(message.envelope, from: node.local.address.bus, now: now)
+                    delivered = true
+                }
+            }
+            if !delivered { return }
+        }
+    }
+
+    @Test func aNodeWithoutSeedsFoundsAClusterAndAdmitsJoinersWithAllocatedTokens() {
+        let founder = Membership(local: Self.record(1), seeds: [], seed: 1, now: 0)
+        #expect(founder.isJoined)
+        #expect(founder.local.tokens == TokenAllocator.initialTokens())
+        let joiner = Membership(local: Self.record(2), seeds: [founder.local.address.bus], seed: 2, now: 0)
+        #expect(!joiner.isJoined)
+        joiner.tick(now: 0)
+        Self.exchange([founder, joiner], now: 0)
+        #expect(joiner.isJoined)
+        #expect(!joiner.local.tokens.isEmpty)
+        #expect(founder.member(joiner.local.id)?.tokens == joiner.local.tokens)
+        #expect(joiner.member(founder.local.id)?.state == .alive)
+        let map = SlotMap(nodes: founder.ringNodes, replicationFactor: 1)
+        #expect(map == SlotMap(nodes: joiner.ringNodes, replicationFactor: 1))
+        #expect(map.primaryCounts().sorted() == [8192, 8192])
+        #expect(joiner.takeEvents().map(\.kind).contains(.admitted))
+    }
+
+    @Test func nodesNamingEachOtherAsSeedsDoNotWaitForever() {
+        let a = Membership(local: Self.record(1), seeds: [Self.record(2).address.bus], seed: 1, now: 0)
+        let b = Membership(local: Self.record(2), seeds: [Self.record(1).address.bus], seed: 2, now: 0)
+        a.tick(now: 0)
+        b.tick(now: 0)
+        Self.exchange([a, b], now: 0)
+        #expect(a.isJoined && b.isJoined)
+        #expect(SlotMap(nodes: a.ringNodes, replicationFactor: 1).nodes.count == 2)
+    }
+
+    @Test func aSuspectedNodeRefutesWithAHigherIncarnation() {
+        let founder = Membership(local: Self.record(1), seeds: [], seed: 1, now: 0)
+        let other = Membership(local: Self.record(2, tokens: [5]), seeds: [], seed: 2, now: 0)
+        var accusation = other.local
+        accusation.state = .suspect
+        other.receive(Envelope(sender: founder.local.id, message: .gossip(updates: [MemberUpdate(record: accusation, reporter: founder.local.id)])), from: founder.local.address.bus, now: 10)
+        #expect(other.local.incarnation == 2)
+        #expect(other.localHealth == 1, "Lifeguard: being suspected counts against local health")
+        #expect(other.takeEvents().map(\.kind) == [.refuted])
+    }
+
+    @Test func stalerNewsIsIgnoredAndLeavingWins() {
+        let node = Membership(local: Self.record(1), seeds: [], seed: 1, now: 0)
+        var peer = Self.record(2, tokens: [9])
+        peer.incarnation = 5
+        let reporter = peer.id
+        node.receive(Envelope(sender: reporter, message: .gossip(updates: [MemberUpdate(record: peer, reporter: reporter)])), from: peer.address.bus, now: 0)
+        #expect(node.member(peer.id)?.state == .alive)
+        var stale = peer
+        stale.incarnation = 4
+        stale.state = .dead
+        node.receive(Envelope(sender: reporter, message: .gossip(updates: [MemberUpdate(record: stale, reporter: reporter)])), from: peer.address.bus, now: 1)
+        #expect(node.member(peer.id)?.state == .alive)
+        var left = peer
+        left.state = .left
+        node.receive(Envelope(sender: reporter, message: .gossip(updates: [MemberUpdate(record: left, reporter: reporter)])), from: peer.address.bus, now: 2)
+        #expect(node.member(peer.id)?.state == .left)
+        #expect(node.ringNodes.map(\.id) == [node.local.id])
+        var revived = peer
+        revived.incarnation = 6
+        node.receive(Envelope(sender: reporter, message: .gossip(updates: [MemberUpdate(record: revived, reporter: reporter)])), from: peer.address.bus, now: 3)
+        #expect(node.member(peer.id)?.state == .alive, "a restart with a higher incarnation rejoins")
+    }
+
+    @Test func forgetBansAMemberFromGossipForAWhile() {
+        let node = Membership(local: Self.record(1), seeds: [], seed: 1, now: 0)
+        let peer = Self.record(2, tokens: [9])
+        let update = Envelope(sender: peer.id, message: .gossip(updates: [MemberUpdate(record: peer, reporter: peer.id)]))
+        node.receive(update, from: peer.address.bus, now: 0)
+        #expect(node.forget(peer.id, now: 0))
+        #expect(!node.forget(peer.id, now: 0))
+        node.receive(update, from: peer.address.bus, now: 1_000)
+        #expect(node.member(peer.id) == nil)
+        node.receive(update, from: peer.address.bus, now: node.configuration.forgetBanTime + 1)
+        #expect(node.member(peer.id) != nil)
+    }
+}
