@@ -237,3 +237,34 @@ def test_no_false_death_under_full_benchmark_load(five):
         assert all("fail" not in line[2] for line in node_lines(node))
         log = node.log_path.read_text()
         assert "marked dead" not in log, log[-2000:]
+
+
+def test_proxy_routing_serves_plain_clients_from_any_node(start_server):
+    seed = start_server("--cluster-routing", "proxy")
+    nodes = [seed] + [start_server("--cluster-routing", "proxy", *seed_flag(seed)) for _ in range(2)]
+    wait_until(lambda: converged(nodes, 3), timeout=15, interval=0.1, message="three proxy nodes to converge")
+    client = nodes[1].client()
+    # A pipeline mixing local and forwarded commands gets its replies in request order.
+    pipe = client.pipeline(transaction=False)
+    for index in range(2000):
+        pipe.set(f"p:{index}", index)
+        pipe.get(f"p:{index}")
+    replies = pipe.execute()
+    assert replies[1::2] == [str(index).encode() for index in range(2000)]
+    assert sum(node.client().dbsize() for node in nodes) == 2000
+    assert min(node.client().dbsize() for node in nodes) > 0, "keys live on their owners, not on the node asked"
+    # Multi-key commands spanning nodes are split and gathered.
+    keys = [f"m:{index}" for index in range(50)]
+    assert client.mset({key: key.upper() for key in keys}) is True
+    assert client.mget(keys + ["missing"]) == [key.upper().encode() for key in keys] + [None]
+    assert client.exists(*keys, "missing") == 50
+    assert client.delete(*keys[:20]) == 20
+    assert client.mget(keys[:20]) == [None] * 20
+    # RESP3 connections are proxied in RESP3.
+    resp3 = redis.Redis(host="127.0.0.1", port=nodes[2].port, protocol=3, socket_timeout=10)
+    assert [resp3.get(f"p:{index}") for index in range(0, 2000, 97)] == [str(index).encode() for index in range(0, 2000, 97)]
+    # Switching back to Redis Cluster behaviour at run time.
+    client.config_set("cluster-routing", "moved")
+    owners = {node.client().execute_command("CLUSTER", "MYID") for node in nodes}
+    moved = [raw_reply(nodes[1].port, "GET", f"p:{index}") for index in range(50)]
+    assert any(reply.startswith("-MOVED ") for reply in moved) and len(owners) == 3

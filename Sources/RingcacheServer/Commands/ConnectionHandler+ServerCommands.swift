@@ -262,6 +262,7 @@ extension ConnectionHandler {
                 return
             }
             record?.details.withLock { $0.name = name }
+            isProxyLink = name == ProxyConnections.linkName
             writer.ok()
         case ("SETINFO", 4):
             let attribute = String(decoding: argv[2], as: UTF8.self).uppercased()

@@ -34,6 +34,14 @@ final class ConnectionHandler: ChannelInboundHandler {
     var clusterView: ClusterView?
     /// READONLY: reads may be served by any owner of a slot, not only its primary.
     var readOnlyMode = false
+    /// `cluster-routing proxy`, as of this read.
+    var proxyRouting = false
+    /// A proxied command's reply is outstanding: later requests wait in `carried`, so replies
+    /// keep the order of requests.
+    var awaitingProxy = false
+    /// Another node's proxy connection: its requests are never forwarded again, so nodes
+    /// whose views briefly disagree answer MOVED instead of bouncing a request between them.
+    var isProxyLink = false
 
     /// Replies above this size are written out before the read completes.
     static let eagerWriteThreshold = 64 * 1024
@@ -69,6 +77,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard !closeAfterFlush else { return }
         var input = unwrapInboundIn(data)
         state.stats.totalNetInputBytes.wrappingAdd(input.readableBytes, ordering: .relaxed)
+        if awaitingProxy {
+            if carried == nil { carried = input } else { carried!.writeBuffer(&input) }
+            return
+        }
         if var previous = carried {
             carried = nil
             previous.writeBuffer(&input)
@@ -78,8 +90,13 @@ final class ConnectionHandler: ChannelInboundHandler {
         timing = state.latencyTracking.load(ordering: .relaxed)
         slowlogThreshold = state.slowlogThreshold.load(ordering: .relaxed)
         clusterView = state.cluster.view()
+        proxyRouting = state.proxyRouting.load(ordering: .relaxed)
         let now = WallClock.milliseconds()
         process(&input, now: now, context: context)
+        if awaitingProxy {
+            // Hold further requests until the proxied reply is relayed.
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        }
         if !closeAfterFlush && input.readableBytes > 0 {
             if input.readableBytes > state.clientQueryBufferLimit.load(ordering: .relaxed) {
                 state.logger.warning("Closing client that reached max query buffer length", metadata: ["addr": "\(record?.address ?? "?")", "qbuf": "\(input.readableBytes)"])
@@ -126,7 +143,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     // MARK: Requests
 
     private func process(_ buffer: inout ByteBuffer, now: Int64, context: ChannelHandlerContext) {
-        while !closeAfterFlush {
+        while !closeAfterFlush && !awaitingProxy {
             let frameLength: Int?
             do {
                 frameLength = try parser.parse(buffer, into: &arguments)
@@ -165,10 +182,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             return
         }
         if spec.firstKey > 0, let clusterView, !clusterView.ownsEverySlot,
-           let refusal = routingRefusal(spec, argv, view: clusterView) {
-            writer.error(refusal)
-            batch.note(spec.command, .rejected, microseconds: 0)
-            batch.noteError(code: String(refusal.prefix { $0 != " " }))
+           routeAway(spec, argv, view: clusterView, context: context) {
             return
         }
         let started = timing ? WallClock.monotonicNanoseconds() : 0
@@ -217,6 +231,25 @@ final class ConnectionHandler: ChannelInboundHandler {
             index += 1
         }
         return ErrorReply.unknownCommand(String(decoding: argv[0], as: UTF8.self), arguments: quoted)
+    }
+
+    /// The proxied reply is written: serve the requests that arrived meanwhile, flush, and
+    /// read again.
+    func resumeAfterProxy(context: ChannelHandlerContext) {
+        awaitingProxy = false
+        if var input = carried {
+            carried = nil
+            process(&input, now: WallClock.milliseconds(), context: context)
+            if !closeAfterFlush && input.readableBytes > 0 {
+                input.discardReadBytes()
+                carried = input
+            }
+        }
+        state.commandStats.merge(&batch)
+        flush(context: context)
+        if !awaitingProxy && context.channel.isWritable {
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        }
     }
 
     // MARK: Replies

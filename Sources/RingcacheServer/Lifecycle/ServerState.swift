@@ -1,6 +1,7 @@
 import CacheEngine
 import Logging
 import NIOCore
+import NIOPosix
 import Synchronization
 
 /// What every connection and background service of one node shares.
@@ -19,6 +20,8 @@ public final class ServerState: Sendable {
     let slowLog = SlowLog()
     /// This node's place in the cluster: membership, the ring, the bus.
     let cluster: ClusterNode
+    /// Connections to other nodes for `cluster-routing proxy`.
+    let proxies = ProxyConnections(group: MultiThreadedEventLoopGroup.singleton)
     /// Set once the client listener accepts connections (the admin port's /ready).
     let ready = Atomic<Bool>(false)
     /// What to do about a snapshot when the process stops: see `FinalSave`.
@@ -44,6 +47,7 @@ public final class ServerState: Sendable {
     let maxClients: Atomic<Int>
     let slowlogThreshold: Atomic<Int>
     let latencyTracking: Atomic<Bool>
+    let proxyRouting: Atomic<Bool>
 
     init(configuration: ServerConfiguration, cluster: ClusterNode, logger: Logger, now: Int64, seed: UInt64, runID: String) {
         self.cluster = cluster
@@ -58,6 +62,7 @@ public final class ServerState: Sendable {
         maxClients = Atomic(configuration.maxClients)
         slowlogThreshold = Atomic(configuration.slowlogThreshold)
         latencyTracking = Atomic(configuration.latencyTracking)
+        proxyRouting = Atomic(configuration.clusterRouting == .proxy)
     }
 
     /// Applies CONFIG SET to the configuration and to everything that caches parts of it.
@@ -73,6 +78,7 @@ public final class ServerState: Sendable {
         maxClients.store(updated.maxClients, ordering: .relaxed)
         slowlogThreshold.store(updated.slowlogThreshold, ordering: .relaxed)
         latencyTracking.store(updated.latencyTracking, ordering: .relaxed)
+        proxyRouting.store(updated.clusterRouting == .proxy, ordering: .relaxed)
         engine.withEngine { $0.configuration = updated.engineConfiguration }
     }
 }
