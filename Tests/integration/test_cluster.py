@@ -268,3 +268,9 @@ def test_proxy_routing_serves_plain_clients_from_any_node(start_server):
     owners = {node.client().execute_command("CLUSTER", "MYID") for node in nodes}
     moved = [raw_reply(nodes[1].port, "GET", f"p:{index}") for index in range(50)]
     assert any(reply.startswith("-MOVED ") for reply in moved) and len(owners) == 3
+
+
+def test_a_seed_given_by_host_name_is_resolved(start_server):
+    seed = start_server()
+    joiner = start_server("--cluster-seeds", f"localhost:{seed.port}@{seed.bus_port}")
+    wait_until(lambda: converged([seed, joiner], 2), timeout=10, interval=0.05, message="a node seeded by name to join")

@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 
 RINGCACHE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-RINGCACHE_RUN="$RINGCACHE_ROOT/cluster/run"
+RINGCACHE_RUN="${RINGCACHE_RUN:-$RINGCACHE_ROOT/cluster/run}"
 RINGCACHE_BASE_PORT="${RINGCACHE_BASE_PORT:-7001}"
 
 say() { printf '%s\n' "$*"; }
@@ -61,6 +61,11 @@ ensure_test_deps() {
     fi
 }
 
+# redis-cli, which the cluster scripts use to ask nodes how the cluster stands.
+ensure_redis_cli() {
+    command -v redis-cli >/dev/null 2>&1 || apt_install redis-tools
+}
+
 # What the benchmarks need on top: Debian's redis-server to race against, numpy, matplotlib.
 ensure_bench_deps() {
     command -v redis-server >/dev/null 2>&1 || apt_install redis-server
@@ -103,4 +108,79 @@ with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1) as c:
     c.sendall(b"PING\r\n"); print("PONG" if c.recv(16) == b"+PONG\r\n" else "")
 PY
     fi
+}
+
+# Node I listens on BASE_PORT + I - 1; its data, identity and log live in cluster/run/node-I.
+node_port() { echo $((RINGCACHE_BASE_PORT + $1 - 1)); }
+node_dir() { echo "$RINGCACHE_RUN/node-$1"; }
+node_running() { local pidfile; pidfile="$(node_dir "$1")/pid"; [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+
+# The nodes cluster/up has made, running or not, by number.
+known_nodes() {
+    local dir
+    for dir in "$RINGCACHE_RUN"/node-*; do
+        [ -d "$dir" ] && basename "$dir" | sed 's/node-//'
+    done | sort -n
+}
+
+# Starts node I, joining through `seeds` (host:port,...; empty founds a new cluster).
+start_node() {
+    local index="$1" seeds="$2" port dir
+    port="$(node_port "$index")"
+    dir="$(node_dir "$index")"
+    mkdir -p "$dir"
+    if node_running "$index"; then
+        say "node $index is already running (pid $(cat "$dir/pid")) on 127.0.0.1:$port"
+        return 0
+    fi
+    local flags=(--port "$port" --bind 127.0.0.1 --dir "$dir" --logfile "$dir/node.log")
+    [ -n "$seeds" ] && flags+=(--cluster-seeds "$seeds")
+    say "==> starting node $index on 127.0.0.1:$port${seeds:+ (seeds $seeds)}"
+    setsid "$RINGCACHE_SERVER" "${flags[@]}" </dev/null >"$dir/stdout.log" 2>&1 &
+    echo $! >"$dir/pid"
+    if ! wait_for_ping "$port"; then
+        cat "$dir/stdout.log" "$dir/node.log" 2>/dev/null >&2 || true
+        die "node $index did not answer PING within 15 s (log: $dir/node.log)"
+    fi
+}
+
+# Seeds for a node rejoining: every other node that is running.
+running_seeds_except() {
+    local index seeds=()
+    for index in $(known_nodes); do
+        [ "$index" = "$1" ] && continue
+        node_running "$index" && seeds+=("127.0.0.1:$(node_port "$index")")
+    done
+    local IFS=,
+    echo "${seeds[*]}"
+}
+
+# Waits (at most 20 s) until every running node sees `count` live members and serves all slots.
+wait_for_convergence() {
+    local count="$1" index ok
+    for _ in $(seq 200); do
+        ok=1
+        for index in $(known_nodes); do
+            node_running "$index" || continue
+            local port live
+            port="$(node_port "$index")"
+            redis-cli -p "$port" CLUSTER INFO 2>/dev/null | tr -d '\r' | grep -q "^cluster_state:ok$" || ok=0
+            live="$(redis-cli -p "$port" CLUSTER NODES 2>/dev/null | awk '$3 !~ /fail/' | wc -l)"
+            [ "$live" = "$count" ] || ok=0
+        done
+        [ "$ok" = 1 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# A short table of the cluster as node `port` sees it.
+print_status() {
+    local port="$1"
+    redis-cli -p "$port" CLUSTER NODES | awk '
+        { state = ($3 ~ /fail\?/) ? "suspect" : ($3 ~ /fail/) ? "dead" : "alive"
+          slots = 0
+          for (i = 9; i <= NF; i++) { n = split($i, r, "-"); slots += (n == 2) ? r[2] - r[1] + 1 : 1 }
+          split($2, a, "@")
+          printf "  %s  %-16s %-8s %5d primary slots%s\n", substr($1, 1, 8), a[1], state, slots, ($3 ~ /myself/) ? "  (asked)" : "" }'
 }

@@ -1,0 +1,56 @@
+"""cluster/up, kill, restart, add and down on real processes, in a run folder and on ports of
+the test's own so a developer's running cluster is left alone."""
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+import redis
+
+from conftest import ROOT, wait_until
+
+
+def free_block(count: int) -> int:
+    """A base port such that base … base+count-1 and their bus ports (+10000) are free."""
+    for base in range(21000, 29000, 50):
+        try:
+            for port in range(base, base + count):
+                for kind, offset in ((socket.SOCK_STREAM, 0), (socket.SOCK_DGRAM, 10000)):
+                    with socket.socket(socket.AF_INET, kind) as probe:
+                        probe.bind(("127.0.0.1", port + offset))
+            return base
+        except OSError:
+            continue
+    raise AssertionError("no free block of ports")
+
+
+def run(script: str, *arguments: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([str(ROOT / "cluster" / script), *arguments], env=env, capture_output=True, text=True, timeout=180)
+
+
+def test_up_kill_restart_add_down(tmp_path: Path):
+    base = free_block(4)
+    env = {**os.environ, "RINGCACHE_BASE_PORT": str(base), "RINGCACHE_RUN": str(tmp_path / "run")}
+    try:
+        up = run("up", env=env)
+        assert up.returncode == 0, up.stderr + up.stdout
+        assert "Ringcache is up: 3 nodes, one ring, every slot served." in up.stdout
+        clients = [redis.Redis(port=base + index, socket_timeout=5) for index in range(3)]
+        tables = {repr(client.execute_command("CLUSTER", "SLOTS")) for client in clients}
+        assert len(tables) == 1
+        victim_id = clients[1].execute_command("CLUSTER", "MYID")
+
+        assert run("kill", "2", env=env).returncode == 0
+        wait_until(lambda: b",fail " in clients[0].execute_command("CLUSTER", "NODES"), timeout=5, message="node 2 marked dead")
+        restart = run("restart", "2", env=env)
+        assert restart.returncode == 0, restart.stderr
+        assert f"node 2 rejoined as {victim_id.decode()}" in restart.stdout
+
+        add = run("add", env=env)
+        assert add.returncode == 0, add.stderr
+        assert "node 4 joined: 4 nodes" in add.stdout
+        assert clients[0].execute_command("CLUSTER", "INFO").decode().count("cluster_size:4") == 1
+    finally:
+        down = run("down", env=env)
+    assert down.returncode == 0
+    assert down.stdout.count("stopped") == 4
