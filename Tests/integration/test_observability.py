@@ -145,3 +145,25 @@ def test_node_id_on_every_log_line(start_server):
     node_id = server.client().execute_command("CLUSTER", "MYID").decode()
     lines = [line for line in server.log_path.read_text().splitlines() if line.strip()]
     assert lines and all(f"node={node_id[:8]}" in line for line in lines), lines
+
+
+def test_cluster_metrics_count_members_and_gossip(start_server):
+    seed, admin = start_with_admin(start_server)
+    member = start_server("--cluster-seeds", f"127.0.0.1:{seed.port}@{seed.bus_port}")
+
+    def alive_members() -> float:
+        return metrics(admin)[("ringcache_cluster_members", (("state", "alive"),))]
+
+    wait_until(lambda: alive_members() == 2, timeout=10, message="two alive members in /metrics")
+    pings = ("ringcache_cluster_gossip_messages_total", (("direction", "sent"), ("kind", "ping")))
+    first = metrics(admin)[pings]
+    wait_until(lambda: metrics(admin)[pings] > first, timeout=5, message="the ping counter to move")
+    sample = metrics(admin)
+    assert sample[("ringcache_cluster_joined", ())] == 1
+    assert sample[("ringcache_cluster_primary_slots", ())] + int(member.client().info("ringcache")["ring_primary_slots"]) == 16384
+    assert sample[("ringcache_cluster_bus_dropped_total", (("reason", "unauthenticated"),))] == 0
+    assert 1.0 <= sample[("ringcache_cluster_ring_balance", ())] <= 1.1
+    member.process.kill()
+    member.process.wait(timeout=5)
+    wait_until(lambda: metrics(admin)[("ringcache_cluster_members", (("state", "dead"),))] == 1, timeout=10, message="the killed member counted dead")
+    assert metrics(admin)[("ringcache_cluster_failed_probes_total", ())] >= 1

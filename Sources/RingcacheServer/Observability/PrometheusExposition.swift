@@ -1,3 +1,4 @@
+import Cluster
 import CacheEngine
 
 /// /metrics in the Prometheus text exposition format, version 0.0.4
@@ -67,7 +68,45 @@ struct PrometheusExposition {
             family(&out, name, type, help)
             sample(&out, name, [:], value)
         }
+        renderCluster(&out)
         return out
+    }
+
+    /// Membership and bus: members by state, this node's slots, gossip traffic and drops.
+    private func renderCluster(_ out: inout String) {
+        let node = state.cluster
+        let view = node.view()
+        let (statistics, health) = node.withMembership { ($0.statistics, $0.localHealth) }
+        family(&out, "ringcache_cluster_members", "gauge", "Members this node knows, by state (itself included).")
+        for memberState in [MemberState.alive, .suspect, .dead, .left] {
+            sample(&out, "ringcache_cluster_members", ["state": memberState.description], view.members.filter { $0.record.state == memberState }.count)
+        }
+        family(&out, "ringcache_cluster_gossip_messages_total", "counter", "Membership messages, by kind and direction.")
+        for (index, kind) in SWIMMessage.kindNames.enumerated() {
+            sample(&out, "ringcache_cluster_gossip_messages_total", ["kind": kind, "direction": "sent"], statistics.sent[index])
+            sample(&out, "ringcache_cluster_gossip_messages_total", ["kind": kind, "direction": "received"], statistics.received[index])
+        }
+        family(&out, "ringcache_cluster_bus_dropped_total", "counter", "Bus datagrams dropped, by reason.")
+        sample(&out, "ringcache_cluster_bus_dropped_total", ["reason": "unauthenticated"], node.unauthenticatedDropped.load(ordering: .relaxed))
+        sample(&out, "ringcache_cluster_bus_dropped_total", ["reason": "malformed"], node.malformedDropped.load(ordering: .relaxed))
+        let primary = view.localIndex.map { view.map.primaryCounts()[$0] } ?? 0
+        let replica = view.localIndex.map { view.map.replicaCounts()[$0] } ?? 0
+        let clusterSingles: [(String, String, String, Int)] = [
+            ("ringcache_cluster_failed_probes_total", "counter", "Probes of other members that got no ack, direct or indirect.", statistics.failedProbes),
+            ("ringcache_cluster_refutations_total", "counter", "Times this node refuted a suspicion of itself.", statistics.refutations),
+            ("ringcache_cluster_local_health", "gauge", "Lifeguard local health multiplier (0 = healthy).", health),
+            ("ringcache_cluster_bus_sent_bytes_total", "counter", "Bytes sent on the cluster bus.", node.bytesSent.load(ordering: .relaxed)),
+            ("ringcache_cluster_bus_received_bytes_total", "counter", "Bytes received on the cluster bus.", node.bytesReceived.load(ordering: .relaxed)),
+            ("ringcache_cluster_primary_slots", "gauge", "Slots this node is primary for.", primary),
+            ("ringcache_cluster_replica_slots", "gauge", "Slots this node holds as a replica.", replica),
+            ("ringcache_cluster_joined", "gauge", "1 once this node holds a place on the ring.", view.isJoined ? 1 : 0),
+        ]
+        for (name, type, help, value) in clusterSingles {
+            family(&out, name, type, help)
+            sample(&out, name, [:], value)
+        }
+        family(&out, "ringcache_cluster_ring_balance", "gauge", "Largest primary share over the mean share.")
+        line(&out, "ringcache_cluster_ring_balance", [:], String(format2: view.map.isEmpty ? 0 : view.map.imbalance()))
     }
 
     private func family(_ out: inout String, _ name: String, _ type: String, _ help: String) {
