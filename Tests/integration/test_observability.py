@@ -1,5 +1,6 @@
 """INFO, SLOWLOG, CLIENT KILL and the admin HTTP port, on a real server."""
 import json
+import time
 import subprocess
 import urllib.error
 import urllib.request
@@ -167,3 +168,43 @@ def test_cluster_metrics_count_members_and_gossip(start_server):
     member.process.wait(timeout=5)
     wait_until(lambda: metrics(admin)[("ringcache_cluster_members", (("state", "dead"),))] == 1, timeout=10, message="the killed member counted dead")
     assert metrics(admin)[("ringcache_cluster_failed_probes_total", ())] >= 1
+
+
+def test_monitor_streams_every_command_in_redis_format(server):
+    import re
+    import socket
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as monitor:
+        monitor.sendall(b"MONITOR\r\n")
+        assert monitor.recv(5) == b"+OK\r\n"
+        client = server.client()
+        client.set("greeting", 'say "hi"\n')
+        client.get("greeting")
+        received = b""
+        while b'"GET"' not in received:
+            chunk = monitor.recv(4096)
+            assert chunk, "monitor connection closed"
+            received += chunk
+    # redis-py's CLIENT SETINFO on connecting comes first; then our two commands, in order.
+    lines = [line for line in received.decode().split("\r\n") if '"SET"' in line or '"GET"' in line]
+    pattern = r'^\+\d{10}\.\d{6} \[0 127\.0\.0\.1:\d+\] '
+    assert re.match(pattern + r'"SET" "greeting" "say \\"hi\\"\\n"$', lines[0]), lines[0]
+    assert re.match(pattern + r'"GET" "greeting"$', lines[1]), lines[1]
+
+
+def test_latency_monitor_records_slow_commands(server, client):
+    assert client.execute_command("LATENCY", "LATEST") == []
+    client.config_set("latency-monitor-threshold", 1)
+    pipe = client.pipeline(transaction=False)
+    for index in range(300_000):
+        pipe.set(f"key:{index}", "v")
+    pipe.execute()
+    client.keys("*")  # walks 300,000 keys: well over a millisecond
+    latest = client.execute_command("LATENCY", "LATEST")
+    events = {event[0]: event[1:] for event in latest}
+    assert b"command" in events
+    timestamp, last_ms, max_ms = events[b"command"]
+    assert abs(timestamp - time.time()) < 60 and 1 <= last_ms <= max_ms
+    history = client.execute_command("LATENCY", "HISTORY", "command")
+    assert history and history[-1][1] == last_ms
+    assert client.execute_command("LATENCY", "RESET") >= 1
+    assert client.execute_command("LATENCY", "LATEST") == []

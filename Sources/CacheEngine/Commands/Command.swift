@@ -4,7 +4,7 @@ public enum Command: UInt8, CaseIterable, Sendable {
     // connection and server
     case ping, echo, quit, hello, select, client, command, info, config, dbsize, flushdb, flushall, time, memory, shutdown, cluster
     case save, bgsave, lastsave, slowlog
-    case readonly, readwrite, asking
+    case readonly, readwrite, asking, monitor, latency
     // strings
     case get, set, setnx, setex, psetex, getset, getdel, getex, mget, mset, msetnx
     case incr, decr, incrby, decrby, incrbyfloat, append, strlen, getrange, substr, setrange
@@ -45,6 +45,8 @@ public struct CommandSpec: Sendable {
     /// `readonly`: the command never changes the keyspace (what READONLY connections may send
     /// to a replica owner).
     public let isReadOnly: Bool
+    /// `fast`: O(1) or O(log n); the latency monitor files these under `fast-command`.
+    public let isFast: Bool
 
     init(
         command: Command, name: String, arity: Int, flags: [String], firstKey: Int, lastKey: Int, keyStep: Int,
@@ -65,6 +67,7 @@ public struct CommandSpec: Sendable {
         isWrite = flags.contains("write")
         denyOOM = flags.contains("denyoom")
         isReadOnly = flags.contains("readonly")
+        isFast = flags.contains("fast")
     }
 
     /// Whether `argumentCount` (including the name) fits the arity.

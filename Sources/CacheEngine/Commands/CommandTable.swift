@@ -77,6 +77,8 @@ extension CommandTable {
         spec(.flushall, -1, ["write"], acl: ["@keyspace", "@write", "@slow", "@dangerous"], group: "server", since: "1.0.0", "Removes all keys from all databases."),
         spec(.memory, -2, [], acl: ["@slow"], group: "server", since: "4.0.0", "A container for memory diagnostics commands."),
         spec(.shutdown, -1, ["admin", "noscript", "loading", "stale", "no_multi", "allow_busy"], acl: ["@admin", "@slow", "@dangerous"], group: "server", since: "1.0.0", executor: .server, "Synchronously saves the database(s) to disk and shuts down the Redis server."),
+        spec(.latency, -2, [], acl: ["@slow"], group: "server", since: "2.8.13", executor: .server, "A container for latency diagnostics commands."),
+        spec(.monitor, 1, ["admin", "noscript", "loading", "stale"], acl: ["@admin", "@slow", "@dangerous"], group: "server", since: "1.0.0", executor: .server, "Listens for all requests received by the server in real-time."),
         spec(.readonly, 1, ["loading", "stale", "fast"], acl: ["@fast", "@connection"], group: "cluster", since: "3.0.0", executor: .server, "Enables read-only queries for a connection to a Redis Cluster replica node."),
         spec(.readwrite, 1, ["loading", "stale", "fast"], acl: ["@fast", "@connection"], group: "cluster", since: "3.0.0", executor: .server, "Enables read-write queries for a connection to a Redis Cluster replica node."),
         spec(.asking, 1, ["fast"], acl: ["@fast", "@connection"], group: "cluster", since: "3.0.0", executor: .server, "Signals that a cluster client is following an -ASK redirect."),

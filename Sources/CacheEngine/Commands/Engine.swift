@@ -159,7 +159,7 @@ public final class Engine {
         case .dbsize: writer.integer(keyspace.count)
         case .memory: memory(argv, now: now, &writer)
         case .flushdb, .flushall: flush(argv, &writer)
-        case .ping, .echo, .quit, .hello, .select, .client, .command, .info, .config, .time, .shutdown, .cluster, .save, .bgsave, .lastsave, .slowlog, .readonly, .readwrite, .asking:
+        case .ping, .echo, .quit, .hello, .select, .client, .command, .info, .config, .time, .shutdown, .cluster, .save, .bgsave, .lastsave, .slowlog, .readonly, .readwrite, .asking, .monitor, .latency:
             preconditionFailure("\(spec.name) is executed by the server, not the engine")
         }
     }

@@ -41,6 +41,13 @@ extension ConnectionHandler {
             shutdown(argv)
         case .cluster:
             cluster(argv, now: now)
+        case .latency:
+            latency(argv)
+        case .monitor:
+            // +OK goes out before the first fed line, which other connections write directly.
+            writer.ok()
+            flush(context: context)
+            if let record { state.monitors.add(id: record.id, channel: record.channel) }
         case .readonly:
             readOnlyMode = true
             writer.ok()
@@ -71,6 +78,48 @@ extension ConnectionHandler {
             writer.bulk(String(micros % 1_000_000))
         default:
             preconditionFailure("\(spec.name) is executed by the engine")
+        }
+    }
+
+    // MARK: LATENCY
+
+    /// LATENCY LATEST | HISTORY event | RESET [event ...] | HELP
+    private func latency(_ argv: Argv) {
+        let subcommand = String(decoding: argv[1], as: UTF8.self).uppercased()
+        switch (subcommand, argv.count) {
+        case ("LATEST", 2):
+            let events = state.latencyMonitor.latest()
+            writer.arrayHeader(events.count)
+            for event in events {
+                writer.arrayHeader(4)
+                writer.bulk(event.name)
+                writer.integer(Int(event.sample.timestamp))
+                writer.integer(event.sample.milliseconds)
+                writer.integer(event.maximum)
+            }
+        case ("HISTORY", 3):
+            let samples = state.latencyMonitor.history(String(decoding: argv[2], as: UTF8.self))
+            writer.arrayHeader(samples.count)
+            for sample in samples {
+                writer.arrayHeader(2)
+                writer.integer(Int(sample.timestamp))
+                writer.integer(sample.milliseconds)
+            }
+        case ("RESET", _):
+            writer.integer(state.latencyMonitor.reset((2..<argv.count).map { String(decoding: argv[$0], as: UTF8.self) }))
+        case ("HELP", 2):
+            writer.simpleStrings([
+                "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "HISTORY <event>", "    Return time-latency samples for the <event> class.",
+                "LATEST", "    Return the latest latency samples for all events.",
+                "RESET [<event> ...]", "    Reset latency data of one or more <event> classes.",
+                "    (default: reset all data for all event classes)",
+                "HELP", "    Print this help.",
+            ])
+        case ("LATEST", _), ("HISTORY", _):
+            writer.error(ErrorReply.wrongArity("latency|\(subcommand.lowercased())"))
+        default:
+            writer.error(ErrorReply.unknownSubcommand(String(decoding: argv[1], as: UTF8.self), of: "latency"))
         }
     }
 

@@ -48,6 +48,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var slowlogMaxLength = 128
     /// `latency-tracking`: time every command (commandstats, latency histograms, SLOWLOG).
     public var latencyTracking = true
+    /// `latency-monitor-threshold` (ms): commands at least this slow are LATENCY events; 0 = off.
+    public var latencyMonitorThreshold = 0
     /// `admin-port`: HTTP port for /metrics, /health, /ready and /cluster; 0 = off.
     public var adminPort = 0
     /// `cluster-port`: the cluster bus (UDP gossip) port; 0 = client port + 10000, as in Redis.
@@ -224,6 +226,9 @@ extension ServerConfiguration {
             case "no": config.latencyTracking = false
             default: throw DirectiveValueError(reason: "argument must be 'yes' or 'no'")
             }
+        }),
+        Directive(name: "latency-monitor-threshold", mutable: true, get: { String($0.latencyMonitorThreshold) }, set: { config, values throws(DirectiveValueError) in
+            config.latencyMonitorThreshold = try integer(values, in: 0...Int(Int32.max))
         }),
         Directive(name: "admin-port", mutable: false, get: { String($0.adminPort) }, set: { config, values throws(DirectiveValueError) in
             config.adminPort = try integer(values, in: 0...65535)

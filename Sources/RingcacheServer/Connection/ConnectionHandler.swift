@@ -30,6 +30,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Read once per read: whether to time commands, and the SLOWLOG threshold.
     var timing = true
     var slowlogThreshold = 10_000
+    /// `latency-monitor-threshold` in microseconds; 0 = off.
+    var latencyThreshold = 0
     /// The cluster as of this read; see `ClusterView`.
     var clusterView: ClusterView?
     /// READONLY: reads may be served by any owner of a slot, not only its primary.
@@ -42,6 +44,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Another node's proxy connection: its requests are never forwarded again, so nodes
     /// whose views briefly disagree answer MOVED instead of bouncing a request between them.
     var isProxyLink = false
+    /// Some connection is in MONITOR mode, as of this read.
+    var feedMonitors = false
 
     /// Replies above this size are written out before the read completes.
     static let eagerWriteThreshold = 64 * 1024
@@ -67,7 +71,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if let record { state.clients.remove(id: record.id) }
+        if let record {
+            state.clients.remove(id: record.id)
+            state.monitors.remove(id: record.id)
+        }
         record = nil
         carried = nil
         context.fireChannelInactive()
@@ -89,8 +96,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         parser.limits.maxBulkLength = state.protoMaxBulkLength.load(ordering: .relaxed)
         timing = state.latencyTracking.load(ordering: .relaxed)
         slowlogThreshold = state.slowlogThreshold.load(ordering: .relaxed)
+        latencyThreshold = state.latencyMonitorThreshold.load(ordering: .relaxed) * 1000
         clusterView = state.cluster.view()
         proxyRouting = state.proxyRouting.load(ordering: .relaxed)
+        feedMonitors = state.monitors.isActive
         let now = WallClock.milliseconds()
         process(&input, now: now, context: context)
         if awaitingProxy {
@@ -181,6 +190,11 @@ final class ConnectionHandler: ChannelInboundHandler {
             batch.noteError(code: "ERR")
             return
         }
+        if feedMonitors && spec.command != .hello {
+            // HELLO may carry a password, which Redis keeps out of MONITOR too.
+            state.monitors.feed((0..<argv.count).map { Array(argv[$0]) }, clientAddress: record?.address ?? "?",
+                                senderID: record?.id ?? -1, microseconds: WallClock.microseconds())
+        }
         if spec.firstKey > 0, let clusterView, !clusterView.ownsEverySlot,
            routeAway(spec, argv, view: clusterView, context: context) {
             return
@@ -201,6 +215,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         if failed { batch.noteError(code: errorCode(at: replyStart)) }
         if timing && slowlogThreshold >= 0 && microseconds >= slowlogThreshold {
             recordSlow(argv, microseconds: microseconds)
+        }
+        if timing && latencyThreshold > 0 && microseconds >= latencyThreshold {
+            state.latencyMonitor.record(spec.isFast ? "fast-command" : "command", milliseconds: microseconds / 1000,
+                                        timestamp: WallClock.milliseconds() / 1000)
         }
     }
 

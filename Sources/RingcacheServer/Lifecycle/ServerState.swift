@@ -18,6 +18,8 @@ public final class ServerState: Sendable {
     let snapshots: SnapshotManager
     let commandStats = CommandStatistics()
     let slowLog = SlowLog()
+    let monitors = MonitorFeed()
+    let latencyMonitor = LatencyMonitor()
     /// This node's place in the cluster: membership, the ring, the bus.
     let cluster: ClusterNode
     /// Connections to other nodes for `cluster-routing proxy`.
@@ -48,6 +50,7 @@ public final class ServerState: Sendable {
     let slowlogThreshold: Atomic<Int>
     let latencyTracking: Atomic<Bool>
     let proxyRouting: Atomic<Bool>
+    let latencyMonitorThreshold: Atomic<Int>
 
     init(configuration: ServerConfiguration, cluster: ClusterNode, logger: Logger, now: Int64, seed: UInt64, runID: String) {
         self.cluster = cluster
@@ -63,6 +66,7 @@ public final class ServerState: Sendable {
         slowlogThreshold = Atomic(configuration.slowlogThreshold)
         latencyTracking = Atomic(configuration.latencyTracking)
         proxyRouting = Atomic(configuration.clusterRouting == .proxy)
+        latencyMonitorThreshold = Atomic(configuration.latencyMonitorThreshold)
     }
 
     /// Applies CONFIG SET to the configuration and to everything that caches parts of it.
@@ -79,6 +83,7 @@ public final class ServerState: Sendable {
         slowlogThreshold.store(updated.slowlogThreshold, ordering: .relaxed)
         latencyTracking.store(updated.latencyTracking, ordering: .relaxed)
         proxyRouting.store(updated.clusterRouting == .proxy, ordering: .relaxed)
+        latencyMonitorThreshold.store(updated.latencyMonitorThreshold, ordering: .relaxed)
         engine.withEngine { $0.configuration = updated.engineConfiguration }
     }
 }
