@@ -159,7 +159,8 @@ public final class Engine {
         case .dbsize: writer.integer(keyspace.count)
         case .memory: memory(argv, now: now, &writer)
         case .flushdb, .flushall: flush(argv, &writer)
-        case .ping, .echo, .quit, .hello, .select, .client, .command, .info, .config, .time, .shutdown, .cluster, .save, .bgsave, .lastsave, .slowlog, .readonly, .readwrite, .asking, .monitor, .latency:
+        case .ping, .echo, .quit, .hello, .select, .client, .command, .info, .config, .time, .shutdown, .cluster, .save, .bgsave, .lastsave, .slowlog, .readonly, .readwrite, .asking, .monitor, .latency,
+             .subscribe, .unsubscribe, .psubscribe, .punsubscribe, .publish, .pubsub:
             preconditionFailure("\(spec.name) is executed by the server, not the engine")
         }
     }

@@ -10,6 +10,11 @@ extension ConnectionHandler {
         case .ping:
             if argv.count > 2 {
                 writer.error(ErrorReply.wrongArity("ping"))
+            } else if writer.version == .v2 && subscriptionCount > 0 {
+                // In subscribed mode Redis answers PING with a two-element array.
+                writer.arrayHeader(2)
+                writer.bulk("pong")
+                if argv.count == 2 { writer.bulk(argv[1]) } else { writer.bulk("") }
             } else if argv.count == 2 {
                 writer.bulk(argv[1])
             } else {
@@ -43,6 +48,18 @@ extension ConnectionHandler {
             cluster(argv, now: now)
         case .latency:
             latency(argv)
+        case .subscribe:
+            subscribe(argv, pattern: false, context: context)
+        case .psubscribe:
+            subscribe(argv, pattern: true, context: context)
+        case .unsubscribe:
+            unsubscribe(argv, pattern: false)
+        case .punsubscribe:
+            unsubscribe(argv, pattern: true)
+        case .publish:
+            publish(argv, context: context)
+        case .pubsub:
+            pubsub(argv)
         case .monitor:
             // +OK goes out before the first fed line, which other connections write directly.
             writer.ok()

@@ -44,6 +44,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Another node's proxy connection: its requests are never forwarded again, so nodes
     /// whose views briefly disagree answer MOVED instead of bouncing a request between them.
     var isProxyLink = false
+    /// Channels and patterns this connection listens to, in subscription order.
+    var subscribedChannels: [[UInt8]] = []
+    var subscribedPatterns: [[UInt8]] = []
     /// Some connection is in MONITOR mode, as of this read.
     var feedMonitors = false
 
@@ -74,6 +77,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         if let record {
             state.clients.remove(id: record.id)
             state.monitors.remove(id: record.id)
+            for channel in subscribedChannels { state.pubsub.unsubscribe(channel, id: record.id, pattern: false) }
+            for pattern in subscribedPatterns { state.pubsub.unsubscribe(pattern, id: record.id, pattern: true) }
         }
         record = nil
         carried = nil
@@ -190,6 +195,15 @@ final class ConnectionHandler: ChannelInboundHandler {
             batch.noteError(code: "ERR")
             return
         }
+        if writer.version == .v2 && !(subscribedChannels.isEmpty && subscribedPatterns.isEmpty) && !Self.allowedWhileSubscribed(spec.command) {
+            // Redis names a container's subcommand, e.g. 'pubsub|numpat'.
+            let containers: Set<Command> = [.pubsub, .client, .config, .cluster, .command, .memory, .object, .slowlog, .latency]
+            let name = containers.contains(spec.command) && argv.count > 1
+                ? "\(spec.name)|\(String(decoding: argv[1], as: UTF8.self).lowercased())" : spec.name
+            writer.error("ERR Can't execute '\(name)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+            batch.noteError(code: "ERR")
+            return
+        }
         if feedMonitors && spec.command != .hello {
             // HELLO may carry a password, which Redis keeps out of MONITOR too.
             state.monitors.feed((0..<argv.count).map { Array(argv[$0]) }, clientAddress: record?.address ?? "?",
@@ -272,7 +286,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     // MARK: Replies
 
-    private func write(context: ChannelHandlerContext) {
+    func write(context: ChannelHandlerContext) {
         guard writer.buffer.readableBytes > 0 else { return }
         state.stats.totalNetOutputBytes.wrappingAdd(writer.buffer.readableBytes, ordering: .relaxed)
         context.write(wrapOutboundOut(writer.buffer), promise: nil)

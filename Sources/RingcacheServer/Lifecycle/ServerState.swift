@@ -19,6 +19,7 @@ public final class ServerState: Sendable {
     let commandStats = CommandStatistics()
     let slowLog = SlowLog()
     let monitors = MonitorFeed()
+    let pubsub = PubSubHub()
     let latencyMonitor = LatencyMonitor()
     /// This node's place in the cluster: membership, the ring, the bus.
     let cluster: ClusterNode
