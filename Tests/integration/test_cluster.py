@@ -82,6 +82,19 @@ def test_five_nodes_from_one_seed_share_one_table_covering_every_slot(five):
     assert expected_next == 16384
     ids = {node.client().execute_command("CLUSTER", "MYID").decode() for node in five}
     assert ids == {entry[2].decode() for *_, entry in [(None, owner) for item in table for owner in item[2:]]}
+    # CLUSTER SHARDS: each node's primary slots, covering every slot once, with its replicas.
+    shards = five[4].client().execute_command("CLUSTER", "SHARDS")
+    covered = []
+    for shard in shards:
+        shard = dict(zip(shard[0::2], shard[1::2])) if isinstance(shard, list) else shard
+        slots = shard[b"slots"]
+        for first, last in zip(slots[0::2], slots[1::2]):
+            covered.extend(range(first, last + 1))
+        nodes = [dict(zip(node[0::2], node[1::2])) if isinstance(node, list) else node for node in shard[b"nodes"]]
+        assert nodes[0][b"role"] == b"master" and all(node[b"role"] == b"replica" for node in nodes[1:])
+        assert all(node[b"health"] == b"online" for node in nodes)
+    assert sorted(covered) == list(range(16384))
+    assert len(shards) == 5
     shares = [int(node.client().info("ringcache")["ring_primary_slots"]) for node in five]
     assert sum(shares) == 16384
     assert max(shares) <= 1.10 * 16384 / 5, f"primary slots per node: {shares}"
