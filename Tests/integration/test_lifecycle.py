@@ -51,6 +51,18 @@ def test_bad_directives_stop_the_start_with_one_line(tmp_path):
     assert result.stderr.strip() == f"ringcache-server: bad directive 'hz' (line 2 of {config}): argument couldn't be parsed into an integer"
 
 
+def test_cluster_start_errors_are_one_line(tmp_path):
+    result = run_bad("--port", "60000", "--dir", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.strip() == "ringcache-server: the cluster bus port would be 70000 (port + 10000): set cluster-port to a free UDP port"
+    (tmp_path / "nodes-7123.conf").write_text("id not-hex\n")
+    result = run_bad("--port", "7123", "--dir", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"ringcache-server: bad cluster config file '{tmp_path}/nodes-7123.conf' at line 1: id not-hex"
+    result = run_bad("--port", "7123", "--cluster-seeds", "nohost")
+    assert result.stderr.strip() == "ringcache-server: bad directive 'cluster-seeds' (the command line): 'nohost' is not host:port"
+
+
 def test_port_in_use_fails_with_a_clear_error(start_server):
     server = start_server()
     result = run_bad("--port", str(server.port))

@@ -35,6 +35,9 @@ final class ClusterNode: Sendable {
     let malformedDropped = Atomic<Int>(0)
 
     init(configuration: ServerConfiguration, logger: Logger, now: Int64) throws {
+        guard configuration.effectiveClusterPort <= 65535 else {
+            throw StartupError("the cluster bus port would be \(configuration.effectiveClusterPort) (port + 10000): set cluster-port to a free UDP port")
+        }
         var generator = SystemRandomNumberGenerator()
         identityPath = configuration.directory + "/" + configuration.effectiveClusterConfigFile
         let identity = try ClusterIdentity.load(path: identityPath, generator: &generator)
