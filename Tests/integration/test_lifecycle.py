@@ -3,7 +3,7 @@ import signal
 import socket
 import subprocess
 
-from conftest import free_port, server_binary, wait_until
+from conftest import free_port, server_binary, wait_until, free_udp_port
 
 
 def test_starts_in_under_a_second(start_server):
@@ -65,7 +65,7 @@ def test_cluster_start_errors_are_one_line(tmp_path):
 
 def test_port_in_use_fails_with_a_clear_error(start_server):
     server = start_server()
-    result = run_bad("--port", str(server.port))
+    result = run_bad("--port", str(server.port), "--cluster-port", str(free_udp_port()))
     assert result.returncode == 1
     assert f"Could not create server TCP listening socket 127.0.0.1:{server.port}" in result.stdout + result.stderr
 

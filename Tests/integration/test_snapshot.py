@@ -100,7 +100,7 @@ def test_flipped_and_truncated_snapshots_are_refused_with_file_and_offset(start_
         (good[:-1] + bytes([good[-1] ^ 1]), "file checksum mismatch"),
     ]:
         snapshot.write_bytes(damaged)
-        result = subprocess.run([server_binary(), "--port", str(server.port)], cwd=tmp_path,
+        result = subprocess.run([server_binary(), "--port", str(server.port), "--cluster-port", str(server.bus_port)], cwd=tmp_path,
                                 capture_output=True, text=True, timeout=20)
         assert result.returncode == 1
         message = result.stderr.strip()
