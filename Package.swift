@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "RESP", targets: ["RESP"]),
         .library(name: "CacheEngine", targets: ["CacheEngine"]),
         .library(name: "Cluster", targets: ["Cluster"]),
+        .library(name: "RingcacheClient", targets: ["RingcacheClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -53,6 +54,15 @@ let package = Package(
             ],
             swiftSettings: strictSwift6
         ),
+        .target(
+            name: "RingcacheClient",
+            dependencies: [
+                "RESP", "Cluster",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift6
+        ),
         .executableTarget(
             name: "ringcache-server",
             dependencies: ["RingcacheServer"],
@@ -63,5 +73,6 @@ let package = Package(
         .testTarget(name: "CacheEngineTests", dependencies: ["CacheEngine", "RESP"], swiftSettings: strictSwift6),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"], swiftSettings: strictSwift6),
         .testTarget(name: "RingcacheServerTests", dependencies: ["RingcacheServer"], swiftSettings: strictSwift6),
+        .testTarget(name: "RingcacheClientTests", dependencies: ["RingcacheClient", "RESP", "Cluster"], swiftSettings: strictSwift6),
     ]
 )

@@ -1,0 +1,174 @@
+import Foundation
+import RESP
+import Synchronization
+import Testing
+
+@testable import RingcacheClient
+
+/// The client against real `ringcache-server` processes on loopback.
+@Suite(.serialized) struct ClientClusterTests {
+    static func cluster(_ count: Int) async throws -> ServerProcesses {
+        let servers = try ServerProcesses()
+        let seed = try await servers.start()
+        for _ in 1..<count { try await servers.start(seed: seed) }
+        try await waitUntil("\(count) nodes converge", timeout: .seconds(15)) { servers.converged(count) }
+        return servers
+    }
+
+    static func client(_ port: Int) async throws -> RingcacheClient {
+        try await RingcacheClient(configuration: .init(seeds: [Endpoint(host: "127.0.0.1", port: port)]))
+    }
+
+    @Test func routesEveryKeyToItsOwnerOnAThreeNodeCluster() async throws {
+        let servers = try await Self.cluster(3)
+        defer { servers.stopAll() }
+        let client = try await Self.client(servers.ports[1])
+        defer { client.close() }
+        #expect(client.topology?.endpoints.count == 3)
+        for index in 0..<1000 { try await client.set("key:\(index)", "value-\(index)") }
+        for index in stride(from: 0, to: 1000, by: 7) {
+            #expect(try await client.get("key:\(index)") == Array("value-\(index)".utf8))
+        }
+        let many = try await client.get(many: (0..<1000).map { Array("key:\($0)".utf8) } + [Array("missing".utf8)])
+        #expect(many.count == 1001 && many[999] == Array("value-999".utf8) && many[1000] == nil)
+        let sizes = servers.ports.map { Int(ServerProcesses.ask($0, "DBSIZE")?.dropFirst() ?? "") ?? -1 }
+        #expect(sizes.reduce(0, +) == 1000 && sizes.allSatisfy { $0 > 0 }, "each key on its slot's primary: \(sizes)")
+        #expect(try await client.delete((0..<10).map { "key:\($0)" }) == 10)
+        #expect(try await client.incr("counter", by: 5) == 5)
+        struct Profile: Codable, Equatable { var name: String; var plan: String }
+        try await client.set("profile:1", value: Profile(name: "Ada", plan: "pro"), ttl: .seconds(60))
+        #expect(try await client.get("profile:1", as: Profile.self) == Profile(name: "Ada", plan: "pro"))
+        let ttl = try await client.ttl("profile:1")
+        #expect(ttl != nil && ttl! > .seconds(55) && ttl! <= .seconds(60))
+    }
+
+    @Test func followsMovedWhenTheRingChangesUnderIt() async throws {
+        let servers = try await Self.cluster(2)
+        defer { servers.stopAll() }
+        let client = try await Self.client(servers.ports[0])
+        defer { client.close() }
+        #expect(client.topology?.endpoints.count == 2)
+        try await servers.start(seed: servers.ports[0])
+        try await waitUntil("3 nodes converge", timeout: .seconds(15)) { servers.converged(3) }
+        // The client's table is stale: a third of the slots moved to the new node.
+        for index in 0..<300 { try await client.set("moved:\(index)", "\(index)") }
+        for index in 0..<300 { #expect(try await client.get("moved:\(index)") == Array("\(index)".utf8)) }
+        try await waitUntil("the client learns the new table", timeout: .seconds(5)) { client.topology?.endpoints.count == 3 }
+    }
+
+    @Test func aKilledNodeCostsErrorsOnlyUntilTheClusterMarksItDead() async throws {
+        let servers = try await Self.cluster(3)
+        defer { servers.stopAll() }
+        let client = try await Self.client(servers.ports[0])
+        defer { client.close() }
+        let victim = servers.ports[2]
+        let killedAt = ContinuousClock.now
+        servers.kill(victim)
+        var lastError: ContinuousClock.Instant?
+        var successesAfter = 0
+        var index = 0
+        // Writes of fresh keys for 4 s: they fail while the dead node still owns slots, then
+        // the ring moves its slots and every write succeeds, with the same client.
+        while ContinuousClock.now - killedAt < .seconds(4) {
+            do {
+                try await client.set("after-kill:\(index)", "x")
+                if lastError != nil || ContinuousClock.now - killedAt > .seconds(1) { successesAfter += 1 }
+            } catch {
+                lastError = ContinuousClock.now
+                successesAfter = 0
+            }
+            index += 1
+        }
+        let recovery = (lastError ?? killedAt) - killedAt
+        print("client: last error \(recovery) after kill -9, then \(successesAfter) writes in a row succeeded")
+        #expect(recovery < .seconds(3), "errors stop once the cluster marks the node dead")
+        #expect(successesAfter > 100)
+    }
+}
+
+/// A store that counts loads, standing in for a database in the stampede test.
+actor CountingStore: BackingStore {
+    typealias Value = String
+    private(set) var loads = 0
+    private var values: [String: String]
+
+    init(values: [String: String]) {
+        self.values = values
+    }
+
+    func load(_ key: String) async throws -> String? {
+        loads += 1
+        try await Task.sleep(for: .milliseconds(50))
+        return values[key]
+    }
+
+    func write(_ key: String, _ value: String) async throws { values[key] = value }
+    func delete(_ key: String) async throws { values.removeValue(forKey: key) }
+}
+
+@Suite(.serialized) struct CacheAsideTests {
+    @Test func aHundredConcurrentMissesLoadOnceAcrossTwoClients() async throws {
+        let servers = try ServerProcesses()
+        defer { servers.stopAll() }
+        let port = try await servers.start()
+        let store = CountingStore(values: ["user:1": "Ada"])
+        let first = CacheAside(client: try await ClientClusterTests.client(port), store: store)
+        let second = CacheAside(client: try await ClientClusterTests.client(port), store: store)
+        let results = try await withThrowingTaskGroup(of: String?.self) { group in
+            for index in 0..<100 {
+                group.addTask { try await (index % 2 == 0 ? first : second).get("user:1") }
+            }
+            return try await group.reduce(into: [String?]()) { $0.append($1) }
+        }
+        #expect(results == Array(repeating: "Ada", count: 100))
+        #expect(await store.loads == 1, "one load for 100 concurrent misses from two independent clients")
+        #expect(first.statistics.coalescedWaits + second.statistics.coalescedWaits >= 98)
+        // Now a hit, and a negative entry for a key the store lacks.
+        #expect(try await first.get("user:1") == "Ada")
+        #expect(first.statistics.hits == 1)
+        #expect(try await first.get("user:404") == nil)
+        #expect(try await second.get("user:404") == nil)
+        #expect(await store.loads == 2, "the store's miss is cached")
+        #expect(second.statistics.negativeHits == 1)
+        // Writes invalidate; a batch loads only what is missing, in one store call.
+        try await first.set("user:1", "Grace")
+        #expect(try await second.get("user:1") == "Grace")
+        let loadsBefore = await store.loads
+        try await store.write("user:2", "Alan")
+        let batch = try await first.get(["user:1", "user:2"])
+        #expect(batch == ["user:1": "Grace", "user:2": "Alan"])
+        #expect(await store.loads == loadsBefore + 1)
+    }
+
+    @Test func readsFallThroughToTheStoreWhenTheCacheIsDown() async throws {
+        let servers = try ServerProcesses()
+        defer { servers.stopAll() }
+        let port = try await servers.start()
+        let client = try await ClientClusterTests.client(port)
+        let store = CountingStore(values: ["k": "v"])
+        let cache = CacheAside(client: client, store: store)
+        servers.kill(port)
+        #expect(try await cache.get("k") == "v")
+        #expect(cache.statistics.cacheErrors == 1)
+    }
+
+    @Test func staleValuesAreServedWhileOneRefreshRuns() async throws {
+        let servers = try ServerProcesses()
+        defer { servers.stopAll() }
+        let port = try await servers.start()
+        let clock = Mutex<Int64>(1_000_000)
+        var options = CacheAside<CountingStore>.Options()
+        options.ttl = .seconds(10)
+        options.ttlJitter = 0
+        options.staleWhileRevalidate = .seconds(60)
+        let store = CountingStore(values: ["k": "old"])
+        let cache = CacheAside(client: try await ClientClusterTests.client(port), store: store, options: options, now: { clock.withLock { $0 } })
+        #expect(try await cache.get("k") == "old")
+        try await store.write("k", "new")
+        clock.withLock { $0 += 11_000 }
+        #expect(try await cache.get("k") == "old", "past the soft TTL: the stale value, at once")
+        #expect(cache.statistics.staleServes == 1)
+        try await waitUntil("the background refresh", timeout: .seconds(5)) { await store.loads == 2 }
+        try await waitUntil("the refreshed value", timeout: .seconds(5)) { try await cache.get("k") == "new" }
+    }
+}
