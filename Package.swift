@@ -14,11 +14,15 @@ let package = Package(
         .library(name: "CacheEngine", targets: ["CacheEngine"]),
         .library(name: "Cluster", targets: ["Cluster"]),
         .library(name: "RingcacheClient", targets: ["RingcacheClient"]),
+        .library(name: "RingcacheSQLite", targets: ["RingcacheSQLite"]),
+        .executable(name: "ringcache-catalogue-example", targets: ["ringcache-catalogue-example"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // A real database for the cache-aside adapter; only RingcacheSQLite depends on it.
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
     ],
     targets: [
         .target(
@@ -63,6 +67,16 @@ let package = Package(
             ],
             swiftSettings: strictSwift6
         ),
+        .target(
+            name: "RingcacheSQLite",
+            dependencies: ["RingcacheClient", .product(name: "SQLiteNIO", package: "sqlite-nio")],
+            swiftSettings: strictSwift6
+        ),
+        .executableTarget(
+            name: "ringcache-catalogue-example",
+            dependencies: ["RingcacheClient", "RingcacheSQLite"],
+            swiftSettings: strictSwift6
+        ),
         .executableTarget(
             name: "ringcache-server",
             dependencies: ["RingcacheServer"],
@@ -73,6 +87,6 @@ let package = Package(
         .testTarget(name: "CacheEngineTests", dependencies: ["CacheEngine", "RESP"], swiftSettings: strictSwift6),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"], swiftSettings: strictSwift6),
         .testTarget(name: "RingcacheServerTests", dependencies: ["RingcacheServer"], swiftSettings: strictSwift6),
-        .testTarget(name: "RingcacheClientTests", dependencies: ["RingcacheClient", "RESP", "Cluster"], swiftSettings: strictSwift6),
+        .testTarget(name: "RingcacheClientTests", dependencies: ["RingcacheClient", "RingcacheSQLite", "RESP", "Cluster"], swiftSettings: strictSwift6),
     ]
 )
