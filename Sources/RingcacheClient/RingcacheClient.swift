@@ -39,7 +39,7 @@ public final class RingcacheClient: Sendable {
     }
 
     public let configuration: Configuration
-    private let group: any EventLoopGroup
+    let group: any EventLoopGroup
     private let state: Mutex<State>
     private let refreshing = Atomic<Bool>(false)
 

@@ -172,3 +172,34 @@ actor CountingStore: BackingStore {
         try await waitUntil("the refreshed value", timeout: .seconds(5)) { try await cache.get("k") == "new" }
     }
 }
+
+@Suite(.serialized) struct NearCacheTests {
+    @Test func aWriteFromAnotherClientInvalidatesTheNearCacheWithinAHundredMilliseconds() async throws {
+        let servers = try await ClientClusterTests.cluster(3)
+        defer { servers.stopAll() }
+        let store = CountingStore(values: ["k": "old"])
+        var options = CacheAside<CountingStore>.Options()
+        options.nearCacheCapacity = 1000
+        let reader = CacheAside(client: try await ClientClusterTests.client(servers.ports[0]), store: store, options: options)
+        let writer = CacheAside(client: try await ClientClusterTests.client(servers.ports[2]), store: store, options: options)
+        defer {
+            reader.close()
+            writer.close()
+        }
+        try await waitUntil("both listeners subscribe", timeout: .seconds(5)) {
+            reader.invalidations!.isSubscribed.load(ordering: .relaxed) && writer.invalidations!.isSubscribed.load(ordering: .relaxed)
+        }
+        #expect(try await reader.get("k") == "old")
+        #expect(try await reader.get("k") == "old")
+        #expect(reader.statistics.nearHits == 1, "the second read never left the process")
+        try await writer.set("k", "new")
+        let written = ContinuousClock.now
+        try await waitUntil("the reader's near cache drops the key", timeout: .seconds(1)) {
+            reader.nearCache!.get("k", now: 0) == nil
+        }
+        let delay = ContinuousClock.now - written
+        print("near cache: invalidated \(delay) after the write returned")
+        #expect(delay < .milliseconds(100))
+        #expect(try await reader.get("k") == "new")
+    }
+}

@@ -22,6 +22,10 @@ public final class CacheAside<Store: BackingStore>: Sendable {
         /// How long a process may hold the fill lock of a key before others load themselves.
         public var lockTTL: Duration = .seconds(5)
         public var codec: any ValueCodec = JSONValueCodec()
+        /// Entries kept in process in front of the cluster; nil = no near cache.
+        public var nearCacheCapacity: Int?
+        /// Where writes announce the keys they change, so near caches everywhere drop them.
+        public var invalidationChannel = "ringcache:invalidate"
 
         public init() {}
     }
@@ -40,6 +44,8 @@ public final class CacheAside<Store: BackingStore>: Sendable {
         public var loads = 0
         public var loadErrors = 0
         public var staleServes = 0
+        /// Hits served by the near cache, without a round trip (also counted in `hits`).
+        public var nearHits = 0
         public var coalescedWaits = 0
         /// Reads that fell through to the store because the cache failed.
         public var cacheErrors = 0
@@ -51,6 +57,8 @@ public final class CacheAside<Store: BackingStore>: Sendable {
     private let now: @Sendable () -> Int64
     private let inFlight = Mutex<[String: Task<Store.Value?, any Error>]>([:])
     private let counters = Mutex(Statistics())
+    let nearCache: NearCache?
+    let invalidations: InvalidationListener?
 
     /// `now` gives Unix milliseconds; tests pass their own.
     public init(client: RingcacheClient, store: Store, options: Options = .init(),
@@ -59,6 +67,28 @@ public final class CacheAside<Store: BackingStore>: Sendable {
         self.store = store
         self.options = options
         self.now = now
+        if let capacity = options.nearCacheCapacity {
+            let nearCache = NearCache(capacity: capacity)
+            let listener = InvalidationListener(channel: options.invalidationChannel, nearCache: nearCache, group: client.group) { [client] in
+                (client.topology?.endpoints.sorted { $0.description < $1.description } ?? []) + client.configuration.seeds
+            }
+            listener.start()
+            self.nearCache = nearCache
+            invalidations = listener
+        } else {
+            nearCache = nil
+            invalidations = nil
+        }
+    }
+
+    /// Stops the invalidation listener (the near cache then empties itself).
+    public func close() {
+        invalidations?.stop()
+        nearCache?.removeAll()
+    }
+
+    deinit {
+        invalidations?.stop()
     }
 
     public var statistics: Statistics { counters.withLock { $0 } }
@@ -66,6 +96,14 @@ public final class CacheAside<Store: BackingStore>: Sendable {
     // MARK: Reads
 
     public func get(_ key: String) async throws -> Store.Value? {
+        if let nearCache, let entry = nearCache.get(key, now: now()) {
+            count {
+                $0.hits += entry.payload == nil ? 0 : 1
+                $0.negativeHits += entry.payload == nil ? 1 : 0
+                $0.nearHits += 1
+            }
+            return try entry.payload.map { try options.codec.decode(Store.Value.self, from: $0) }
+        }
         let cached: [UInt8]?
         do {
             cached = try await client.get(options.keyPrefix + key)
@@ -76,6 +114,7 @@ public final class CacheAside<Store: BackingStore>: Sendable {
         }
         if let cached, let entry = CacheEntry(decoding: cached) {
             if entry.softExpiry > now() {
+                nearCache?.put(key, entry)
                 guard let payload = entry.payload else {
                     count { $0.negativeHits += 1 }
                     return nil
@@ -138,11 +177,21 @@ public final class CacheAside<Store: BackingStore>: Sendable {
         case .writeThrough: try await fill(key, value)
         case .invalidate: try await client.delete([options.keyPrefix + key])
         }
+        try await announceChange(key)
     }
 
     public func delete(_ key: String) async throws {
         try await store.delete(key)
         try await client.delete([options.keyPrefix + key])
+        try await announceChange(key)
+    }
+
+    /// Drops the key from this near cache and tells every other one (when near caching).
+    private func announceChange(_ key: String) async throws {
+        guard let nearCache else { return }
+        nearCache.remove(key)
+        let reply = try await client.execute([Array("PUBLISH".utf8), Array(options.invalidationChannel.utf8), Array(key.utf8)], key: nil, isRead: false)
+        try RingcacheClient.checkError(reply)
     }
 
     // MARK: Loading
@@ -202,6 +251,7 @@ public final class CacheAside<Store: BackingStore>: Sendable {
         let hardTTL = value == nil ? ttl : ttl + (options.staleWhileRevalidate ?? .zero)
         let entry = CacheEntry(softExpiry: softExpiry, payload: try value.map { try options.codec.encode($0) })
         try await client.set(bytes: Array((options.keyPrefix + key).utf8), entry.encoded(), ttl: hardTTL)
+        nearCache?.put(key, entry)
     }
 
     private func count(_ update: (inout Statistics) -> Void) {
