@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         // A real database for the cache-aside adapter; only RingcacheSQLite depends on it.
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -64,6 +65,7 @@ let package = Package(
                 "RESP", "Cluster",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSwift6
         ),
@@ -87,6 +89,10 @@ let package = Package(
         .testTarget(name: "CacheEngineTests", dependencies: ["CacheEngine", "RESP"], swiftSettings: strictSwift6),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"], swiftSettings: strictSwift6),
         .testTarget(name: "RingcacheServerTests", dependencies: ["RingcacheServer"], swiftSettings: strictSwift6),
-        .testTarget(name: "RingcacheClientTests", dependencies: ["RingcacheClient", "RingcacheSQLite", "RESP", "Cluster"], swiftSettings: strictSwift6),
+        .testTarget(
+            name: "RingcacheClientTests",
+            dependencies: ["RingcacheClient", "RingcacheSQLite", "RESP", "Cluster", .product(name: "MetricsTestKit", package: "swift-metrics")],
+            swiftSettings: strictSwift6
+        ),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import Synchronization
 
 /// Cache-aside in front of a `BackingStore`: a hit returns from the cache; a miss loads from
@@ -7,7 +8,8 @@ import Synchronization
 /// together do not expire together. Misses the store confirms are cached briefly too (negative
 /// caching). With `staleWhileRevalidate`, a value past its TTL is still served for that long
 /// while one refresh runs. If the cache cannot be reached, reads go to the store and say so
-/// in `statistics.cacheErrors` instead of failing.
+/// in `statistics.cacheErrors` instead of failing. Every count in `statistics` is also a
+/// swift-metrics counter (`ringcache_cache_hits_total`, … with dimension `cache`).
 public final class CacheAside<Store: BackingStore>: Sendable {
     public struct Options: Sendable {
         public var ttl: Duration = .seconds(300)
@@ -26,6 +28,8 @@ public final class CacheAside<Store: BackingStore>: Sendable {
         public var nearCacheCapacity: Int?
         /// Where writes announce the keys they change, so near caches everywhere drop them.
         public var invalidationChannel = "ringcache:invalidate"
+        /// The `cache` dimension of this instance's swift-metrics counters.
+        public var metricsName = "default"
 
         public init() {}
     }
@@ -58,6 +62,7 @@ public final class CacheAside<Store: BackingStore>: Sendable {
     private let inFlight = Mutex<[String: Task<Store.Value?, any Error>]>([:])
     private let counters = Mutex(Statistics())
     let nearCache: NearCache?
+    private let metrics: [Event: Counter]
     let invalidations: InvalidationListener?
 
     /// `now` gives Unix milliseconds; tests pass their own.
@@ -67,6 +72,8 @@ public final class CacheAside<Store: BackingStore>: Sendable {
         self.store = store
         self.options = options
         self.now = now
+        let dimensions = [("cache", options.metricsName)]
+        metrics = Dictionary(uniqueKeysWithValues: Event.allCases.map { ($0, Counter(label: $0.metricName, dimensions: dimensions)) })
         if let capacity = options.nearCacheCapacity {
             let nearCache = NearCache(capacity: capacity)
             let listener = InvalidationListener(channel: options.invalidationChannel, nearCache: nearCache, group: client.group) { [client] in
@@ -97,39 +104,36 @@ public final class CacheAside<Store: BackingStore>: Sendable {
 
     public func get(_ key: String) async throws -> Store.Value? {
         if let nearCache, let entry = nearCache.get(key, now: now()) {
-            count {
-                $0.hits += entry.payload == nil ? 0 : 1
-                $0.negativeHits += entry.payload == nil ? 1 : 0
-                $0.nearHits += 1
-            }
+            record(entry.payload == nil ? .negativeHit : .hit)
+            record(.nearHit)
             return try entry.payload.map { try options.codec.decode(Store.Value.self, from: $0) }
         }
         let cached: [UInt8]?
         do {
             cached = try await client.get(options.keyPrefix + key)
         } catch {
-            count { $0.cacheErrors += 1 }
-            count { $0.loads += 1 }
+            record(.cacheError)
+            record(.load)
             return try await store.load(key)
         }
         if let cached, let entry = CacheEntry(decoding: cached) {
             if entry.softExpiry > now() {
                 nearCache?.put(key, entry)
                 guard let payload = entry.payload else {
-                    count { $0.negativeHits += 1 }
+                    record(.negativeHit)
                     return nil
                 }
-                count { $0.hits += 1 }
+                record(.hit)
                 return try options.codec.decode(Store.Value.self, from: payload)
             }
             if let payload = entry.payload {
                 // Stale but within the grace window: serve it, refresh once in the background.
-                count { $0.staleServes += 1 }
+                record(.staleServe)
                 Task { _ = try? await self.loadOnce(key) }
                 return try options.codec.decode(Store.Value.self, from: payload)
             }
         }
-        count { $0.misses += 1 }
+        record(.miss)
         return try await loadOnce(key)
     }
 
@@ -141,8 +145,8 @@ public final class CacheAside<Store: BackingStore>: Sendable {
         do {
             cached = try await client.get(many: keys.map { Array((options.keyPrefix + $0).utf8) })
         } catch {
-            count { $0.cacheErrors += 1 }
-            count { $0.loads += 1 }
+            record(.cacheError)
+            record(.load)
             return try await store.load(many: keys)
         }
         let time = now()
@@ -150,17 +154,17 @@ public final class CacheAside<Store: BackingStore>: Sendable {
             if let bytes, let entry = CacheEntry(decoding: bytes), entry.softExpiry > time {
                 if let payload = entry.payload {
                     result[key] = try options.codec.decode(Store.Value.self, from: payload)
-                    count { $0.hits += 1 }
+                    record(.hit)
                 } else {
-                    count { $0.negativeHits += 1 }
+                    record(.negativeHit)
                 }
             } else {
                 missing.append(key)
-                count { $0.misses += 1 }
+                record(.miss)
             }
         }
         guard !missing.isEmpty else { return result }
-        count { $0.loads += 1 }
+        record(.load)
         let loaded = try await store.load(many: missing)
         for key in missing {
             try? await fill(key, loaded[key])
@@ -204,7 +208,7 @@ public final class CacheAside<Store: BackingStore>: Sendable {
             flights[key] = task
             return (task, false)
         }
-        if joined { count { $0.coalescedWaits += 1 } }
+        if joined { record(.coalescedWait) }
         defer { if !joined { _ = inFlight.withLock { $0.removeValue(forKey: key) } } }
         return try await task.value
     }
@@ -220,18 +224,18 @@ public final class CacheAside<Store: BackingStore>: Sendable {
             while ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(5))
                 if let bytes = try? await client.get(options.keyPrefix + key), let entry = CacheEntry(decoding: bytes), entry.softExpiry > now() {
-                    count { $0.coalescedWaits += 1 }
+                    record(.coalescedWait)
                     return try entry.payload.map { try options.codec.decode(Store.Value.self, from: $0) }
                 }
             }
         }
         defer { if locked { Task { _ = try? await self.client.delete([lockKey]) } } }
-        count { $0.loads += 1 }
+        record(.load)
         let value: Store.Value?
         do {
             value = try await store.load(key)
         } catch {
-            count { $0.loadErrors += 1 }
+            record(.loadError)
             throw error
         }
         try? await fill(key, value)
@@ -254,7 +258,40 @@ public final class CacheAside<Store: BackingStore>: Sendable {
         nearCache?.put(key, entry)
     }
 
-    private func count(_ update: (inout Statistics) -> Void) {
-        counters.withLock { update(&$0) }
+    enum Event: CaseIterable {
+        case hit, negativeHit, nearHit, miss, load, loadError, staleServe, coalescedWait, cacheError
+
+        /// The swift-metrics counter this event increments.
+        var metricName: String {
+            switch self {
+            case .hit: "ringcache_cache_hits_total"
+            case .negativeHit: "ringcache_cache_negative_hits_total"
+            case .nearHit: "ringcache_cache_near_hits_total"
+            case .miss: "ringcache_cache_misses_total"
+            case .load: "ringcache_cache_loads_total"
+            case .loadError: "ringcache_cache_load_errors_total"
+            case .staleServe: "ringcache_cache_stale_serves_total"
+            case .coalescedWait: "ringcache_cache_coalesced_waits_total"
+            case .cacheError: "ringcache_cache_fallthroughs_total"
+            }
+        }
+    }
+
+    /// Counts an event in `statistics` and in its swift-metrics counter.
+    private func record(_ event: Event) {
+        counters.withLock { statistics in
+            switch event {
+            case .hit: statistics.hits += 1
+            case .negativeHit: statistics.negativeHits += 1
+            case .nearHit: statistics.nearHits += 1
+            case .miss: statistics.misses += 1
+            case .load: statistics.loads += 1
+            case .loadError: statistics.loadErrors += 1
+            case .staleServe: statistics.staleServes += 1
+            case .coalescedWait: statistics.coalescedWaits += 1
+            case .cacheError: statistics.cacheErrors += 1
+            }
+        }
+        metrics[event]?.increment()
     }
 }
