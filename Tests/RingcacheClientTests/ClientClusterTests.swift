@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import RESP
 import Synchronization
 import Testing
@@ -201,5 +204,50 @@ actor CountingStore: BackingStore {
         print("near cache: invalidated \(delay) after the write returned")
         #expect(delay < .milliseconds(100))
         #expect(try await reader.get("k") == "new")
+    }
+}
+
+/// A TCP port that accepts connections (the kernel completes the handshake) but never answers.
+final class SilentListener: @unchecked Sendable {
+    // @unchecked: the descriptor is written once in init and only closed in deinit.
+    let port: Int
+    private let descriptor: Int32
+
+    init() {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.descriptor = descriptor
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
+        listen(descriptor, 16)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(descriptor) }
+}
+
+@Suite struct ClientTimeoutTests {
+    @Test func aNodeThatNeverAnswersTimesOutAndCancellationEndsACallAtOnce() async throws {
+        let silent = SilentListener()
+        var configuration = RingcacheClient.Configuration(seeds: [Endpoint(host: "127.0.0.1", port: silent.port)])
+        configuration.commandTimeout = .milliseconds(200)
+        configuration.connectTimeout = .milliseconds(200)
+        let started = ContinuousClock.now
+        await #expect(throws: RingcacheError.timeout(Endpoint(host: "127.0.0.1", port: silent.port))) {
+            _ = try await RingcacheClient(configuration: configuration)
+        }
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed >= .milliseconds(200) && elapsed < .seconds(2), "\(elapsed)")
+
+        configuration.commandTimeout = .seconds(30)
+        let call = Task { try await RingcacheClient(configuration: configuration) }
+        try await Task.sleep(for: .milliseconds(50))
+        let cancelledAt = ContinuousClock.now
+        call.cancel()
+        await #expect(throws: RingcacheError.cancelled) { _ = try await call.value }
+        #expect(ContinuousClock.now - cancelledAt < .seconds(1), "a cancelled call ends at once, not at its 30 s timeout")
     }
 }
