@@ -78,6 +78,64 @@ func percentile(_ sorted: [Duration], _ fraction: Double) -> String {
     return String(format: "%8.1f µs", microseconds)
 }
 
+/// `stampede` mode, for the tests: many concurrent reads of one missing key from this process,
+/// against a database shared with other processes that do the same. Every load from the
+/// database is counted in its `loads` table, so a test can check that all processes together
+/// loaded the key once.
+struct CountedCatalogue: BackingStore {
+    typealias Value = Product
+    let database: SQLiteBackingStore<Product>
+
+    func load(_ key: String) async throws -> Product? {
+        _ = try await database.connection.query("UPDATE loads SET count = count + 1")
+        try await Task.sleep(for: .milliseconds(200))  // a slow query, so the processes overlap
+        return try await database.load(key)
+    }
+
+    func write(_ key: String, _ value: Product) async throws { try await database.write(key, value) }
+    func delete(_ key: String) async throws { try await database.delete(key) }
+}
+
+/// Opens the catalogue database, or says why not and exits. (Closing before exit matters: an
+/// SQLite connection must be closed before it is released.)
+func openCatalogue(_ path: String) async -> SQLiteBackingStore<Product> {
+    do {
+        return try await SQLiteBackingStore<Product>.open(path: path, table: "products")
+    } catch {
+        FileHandle.standardError.write(Data("ringcache-catalogue-example: \(error)\n".utf8))
+        exit(1)
+    }
+}
+
+if CommandLine.arguments.dropFirst().first == "stampede" {
+    let arguments = CommandLine.arguments
+    guard let dbIndex = arguments.firstIndex(of: "--db"), dbIndex + 1 < arguments.count,
+          let keyIndex = arguments.firstIndex(of: "--key"), keyIndex + 1 < arguments.count else {
+        FileHandle.standardError.write(Data("usage: ringcache-catalogue-example stampede --port P --db PATH --key KEY [--readers N]\n".utf8))
+        exit(2)
+    }
+    let database = await openCatalogue(arguments[dbIndex + 1])
+    do {
+        let client = try await RingcacheClient(configuration: .init(seeds: [Endpoint(host: "127.0.0.1", port: option("port", default: 7001))]))
+        let cache = CacheAside(client: client, store: CountedCatalogue(database: database))
+        let key = arguments[keyIndex + 1]
+        let names = try await withThrowingTaskGroup(of: String?.self) { group in
+            for _ in 0..<option("readers", default: 50) { group.addTask { try await cache.get(key)?.name } }
+            var names = Set<String?>()
+            for try await name in group { names.insert(name) }
+            return names
+        }
+        print("read \(names.map { $0 ?? "nil" }.sorted()) with \(cache.statistics.loads) loads in this process")
+        client.close()
+        try await database.close()
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("ringcache-catalogue-example: \(error)\n".utf8))
+        try? await database.close()
+        exit(1)
+    }
+}
+
 let port = option("port", default: 7001)
 let productCount = option("products", default: 10_000)
 let requests = option("requests", default: 20_000)
@@ -85,8 +143,8 @@ let delay = Duration.milliseconds(option("store-delay-ms", default: 0))
 let path = FileManager.default.temporaryDirectory.appendingPathComponent("ringcache-catalogue-\(getpid()).sqlite").path
 defer { try? FileManager.default.removeItem(atPath: path) }
 
+let database = await openCatalogue(path)
 do {
-    let database = try await SQLiteBackingStore<Product>.open(path: path, table: "products")
     _ = try await database.connection.query("BEGIN")
     for index in 0..<productCount {
         let id = "sku-\(index)"
@@ -137,5 +195,6 @@ do {
     try await database.close()
 } catch {
     FileHandle.standardError.write(Data("ringcache-catalogue-example: \(error)\n".utf8))
+    try? await database.close()
     exit(1)
 }

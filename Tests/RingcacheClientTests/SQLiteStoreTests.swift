@@ -58,3 +58,53 @@ import Testing
         try await database.close()
     }
 }
+
+@Suite(.serialized) struct TwoProcessStampedeTests {
+    static func exampleBinary() throws -> String {
+        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for build in ["debug", "release"] {
+            let path = package.appendingPathComponent(".build/\(build)/ringcache-catalogue-example").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        throw TestFailure("ringcache-catalogue-example is not built: run swift build")
+    }
+
+    @Test func twoProcessesWithFiftyReadersEachLoadAMissingKeyOnce() async throws {
+        let servers = try ServerProcesses()
+        defer { servers.stopAll() }
+        let port = try await servers.start()
+        let path = SQLiteStoreTests.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        /// The example's product shape.
+        struct CatalogueProduct: Codable, Sendable {
+            var id: String
+            var name: String
+            var priceCents: Int
+            var description: String
+        }
+        let database = try await SQLiteBackingStore<CatalogueProduct>.open(path: path, table: "products")
+        try await database.write("sku-1", CatalogueProduct(id: "sku-1", name: "Lamp", priceCents: 4_999, description: "Bright."))
+        _ = try await database.connection.query("CREATE TABLE loads (count INTEGER NOT NULL)")
+        _ = try await database.connection.query("INSERT INTO loads VALUES (0)")
+        let binary = try Self.exampleBinary()
+        let processes = try (0..<2).map { _ in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["stampede", "--port", "\(port)", "--db", path, "--key", "sku-1", "--readers", "50"]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            return (process, output)
+        }
+        try await waitUntil("both processes finish", timeout: .seconds(30)) { processes.allSatisfy { !$0.0.isRunning } }
+        for (process, output) in processes {
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(process.terminationStatus == 0, "\(text)")
+            #expect(text.hasPrefix("read [\"Lamp\"]"), "\(text)")
+        }
+        let loads = try await database.connection.query("SELECT count FROM loads").first?.column("count")?.integer
+        #expect(loads == 1, "100 concurrent reads in two processes loaded the key from the database once")
+        try await database.close()
+    }
+}
