@@ -64,37 +64,63 @@ extension Membership {
 }
 
 /// Pending updates, one per member (newer news about a member replaces older), each with the
-/// number of times it has been sent.
+/// number of times it has been sent. Kept in buckets by that number, oldest first, so taking
+/// the least-sent updates costs only what is taken — it happens on every message sent.
 struct BroadcastQueue {
     private var pending: [NodeID: (update: MemberUpdate, transmits: Int)] = [:]
+    /// `buckets[t]`: ids of the updates sent `t` times, in the order they got there.
+    private var buckets: [[NodeID]] = [[]]
 
     var isEmpty: Bool { pending.isEmpty }
     var count: Int { pending.count }
 
     mutating func enqueue(_ update: MemberUpdate) {
-        pending[update.record.id] = (update, 0)
+        let id = update.record.id
+        remove(id)
+        pending[id] = (update, 0)
+        buckets[0].append(id)
     }
 
     mutating func remove(_ id: NodeID) {
-        pending.removeValue(forKey: id)
+        guard let existing = pending.removeValue(forKey: id) else { return }
+        if let position = buckets[existing.transmits].firstIndex(of: id) {
+            buckets[existing.transmits].remove(at: position)
+        }
     }
 
     /// The least-sent updates that fit `budget` bytes; each is counted as sent once more and
     /// retired after `limit` sends.
     mutating func take(budget: Int, limit: Int) -> [MemberUpdate] {
         guard !pending.isEmpty else { return [] }
-        let ordered = pending.sorted { $0.value.transmits != $1.value.transmits ? $0.value.transmits < $1.value.transmits : $0.key < $1.key }
         var used = 0
         var chosen: [MemberUpdate] = []
-        for (id, item) in ordered {
-            let size = item.update.estimatedSize
-            if used + size > budget { break }
-            used += size
-            chosen.append(item.update)
-            if item.transmits + 1 >= limit {
+        var sent: [NodeID] = []
+        var full = false
+        for transmits in buckets.indices where !full {
+            var taken = 0
+            for id in buckets[transmits] {
+                guard let item = pending[id] else { continue }
+                let size = item.update.estimatedSize
+                if used + size > budget {
+                    full = true
+                    break
+                }
+                used += size
+                chosen.append(item.update)
+                sent.append(id)
+                taken += 1
+            }
+            buckets[transmits].removeFirst(taken)
+        }
+        for id in sent {
+            guard let item = pending[id] else { continue }
+            let transmits = item.transmits + 1
+            if transmits >= limit {
                 pending.removeValue(forKey: id)
             } else {
-                pending[id] = (item.update, item.transmits + 1)
+                pending[id] = (item.update, transmits)
+                while buckets.count <= transmits { buckets.append([]) }
+                buckets[transmits].append(id)
             }
         }
         return chosen

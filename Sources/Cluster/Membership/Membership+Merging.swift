@@ -17,10 +17,10 @@ extension Membership {
             if now < bannedUntil { return }
             forgotten.removeValue(forKey: record.id)
         }
-        guard var entry = members[record.id] else {
+        guard let entry = members[record.id] else {
             // Only a live member is worth learning; news of an unknown member's death is not.
             guard record.state.holdsSlots, !record.tokens.isEmpty else { return }
-            var entry = MemberEntry(record: record, changedAt: now)
+            let entry = MemberEntry(record: record, changedAt: now)
             if record.state == .suspect { entry.suspicion = Suspicion(startedAt: now, confirmations: [update.reporter]) }
             members[record.id] = entry
             if record.state == .suspect { suspects.insert(record.id) }

@@ -265,10 +265,18 @@ public final class Membership {
     }
 }
 
-struct MemberEntry {
+/// What this node keeps about another member. A class, so that the many lookups a message
+/// causes share the entry instead of copying its record (strings, arrays, a set) each time.
+final class MemberEntry {
     var record: MemberRecord
     var changedAt: Int64
     var suspicion: Suspicion?
+
+    init(record: MemberRecord, changedAt: Int64, suspicion: Suspicion? = nil) {
+        self.record = record
+        self.changedAt = changedAt
+        self.suspicion = suspicion
+    }
 }
 
 struct Probe {
