@@ -1,6 +1,7 @@
 import Cluster
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RESP
 import Synchronization
 
@@ -32,6 +33,8 @@ public final class RingcacheClient: Sendable {
         public var password: String?
         /// Speak RESP3 (HELLO 3); RESP2 otherwise.
         public var resp3 = true
+        /// Connect with TLS; nil = plain TCP.
+        public var tls: TLSOptions?
 
         public init(seeds: [Endpoint]) {
             self.seeds = seeds
@@ -42,6 +45,7 @@ public final class RingcacheClient: Sendable {
     let group: any EventLoopGroup
     private let state: Mutex<State>
     private let refreshing = Atomic<Bool>(false)
+    let tlsContext: NIOSSLContext?
 
     private struct State {
         var topology: SlotTopology?
@@ -56,6 +60,7 @@ public final class RingcacheClient: Sendable {
         self.configuration = configuration
         self.group = group
         state = Mutex(State())
+        tlsContext = try configuration.tls?.makeContext()
         try await refreshTopology()
     }
 
@@ -207,7 +212,8 @@ public final class RingcacheClient: Sendable {
         }
         setup.append(hello)
         if configuration.readFromReplicas { setup.append([Array("READONLY".utf8)]) }
+        let tls = configuration.tls.flatMap { options in tlsContext.map { (options: options, context: $0) } }
         return NodePool(endpoint: endpoint, group: group, size: configuration.connectionsPerNode,
-                        connectTimeout: configuration.connectTimeout, setup: setup)
+                        connectTimeout: configuration.connectTimeout, setup: setup, tls: tls)
     }
 }

@@ -75,15 +75,13 @@ final class ServerProcesses: @unchecked Sendable {
         let process = lock.withLock { processes.removeValue(forKey: port) }
         guard let process else { return }
         Glibc.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        try? awaitExit(process, timeout: .seconds(10))
     }
 
     func stopAll() {
         let all = lock.withLock { defer { processes.removeAll() }; return Array(processes.values) }
-        for process in all {
-            process.terminate()
-        }
-        for process in all { process.waitUntilExit() }
+        for process in all { process.terminate() }
+        for process in all { stopProcess(process) }
         try? FileManager.default.removeItem(at: root)
     }
 
@@ -146,5 +144,27 @@ func waitUntil(_ what: String, timeout: Duration, _ condition: () async throws -
     while try await !condition() {
         guard ContinuousClock.now < deadline else { throw TestFailure("timed out after \(timeout) waiting until \(what)") }
         try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+/// Waits for `process` to exit by polling (Foundation's `waitUntilExit` can hang when called
+/// from a task on Linux), failing after `timeout`.
+func awaitExit(_ process: Process, timeout: Duration) throws {
+    let deadline = ContinuousClock.now + timeout
+    while process.isRunning {
+        guard ContinuousClock.now < deadline else { throw TestFailure("process \(process.processIdentifier) still running after \(timeout)") }
+        usleep(5_000)
+    }
+}
+
+/// SIGTERM (or `signal`), up to 10 s to exit, then SIGKILL: a test never leaves a process
+/// behind. (A child started through Foundation may inherit a mask that blocks SIGTERM, as
+/// redis-server does here; such tests pass SIGKILL.)
+func stopProcess(_ process: Process, signal: Int32 = SIGTERM) {
+    guard process.isRunning else { return }
+    kill(process.processIdentifier, signal)
+    if (try? awaitExit(process, timeout: .seconds(10))) == nil {
+        kill(process.processIdentifier, SIGKILL)
+        try? awaitExit(process, timeout: .seconds(10))
     }
 }

@@ -51,6 +51,8 @@ ensure_test_deps() {
     if ! command -v redis-cli >/dev/null 2>&1 || ! command -v redis-benchmark >/dev/null 2>&1; then
         apt_install redis-tools
     fi
+    # The client library's TLS test makes its certificate with openssl.
+    command -v openssl >/dev/null 2>&1 || apt_install openssl
     if ! python3 -c 'import redis, pytest, prometheus_client' >/dev/null 2>&1; then
         command -v python3 >/dev/null 2>&1 || apt_install python3 python3-pip
         say "==> pip install redis pytest prometheus_client"

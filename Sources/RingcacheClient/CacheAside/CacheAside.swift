@@ -76,7 +76,8 @@ public final class CacheAside<Store: BackingStore>: Sendable {
         metrics = Dictionary(uniqueKeysWithValues: Event.allCases.map { ($0, Counter(label: $0.metricName, dimensions: dimensions)) })
         if let capacity = options.nearCacheCapacity {
             let nearCache = NearCache(capacity: capacity)
-            let listener = InvalidationListener(channel: options.invalidationChannel, nearCache: nearCache, group: client.group) { [client] in
+            let tls = client.configuration.tls.flatMap { options in client.tlsContext.map { (options: options, context: $0) } }
+            let listener = InvalidationListener(channel: options.invalidationChannel, nearCache: nearCache, group: client.group, tls: tls) { [client] in
                 (client.topology?.endpoints.sorted { $0.description < $1.description } ?? []) + client.configuration.seeds
             }
             listener.start()

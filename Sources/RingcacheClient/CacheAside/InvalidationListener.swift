@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RESP
 import Synchronization
 
@@ -12,11 +13,14 @@ final class InvalidationListener: Sendable {
     private let nearCache: NearCache
     private let endpoints: @Sendable () -> [Endpoint]
     private let group: any EventLoopGroup
+    private let tls: (options: TLSOptions, context: NIOSSLContext)?
     private let task = Mutex<Task<Void, Never>?>(nil)
     /// Set once the SUBSCRIBE is confirmed (tests wait for it).
     let isSubscribed = Atomic<Bool>(false)
 
-    init(channel: String, nearCache: NearCache, group: any EventLoopGroup, endpoints: @escaping @Sendable () -> [Endpoint]) {
+    init(channel: String, nearCache: NearCache, group: any EventLoopGroup, tls: (options: TLSOptions, context: NIOSSLContext)?,
+         endpoints: @escaping @Sendable () -> [Endpoint]) {
+        self.tls = tls
         channelName = channel
         self.nearCache = nearCache
         self.endpoints = endpoints
@@ -53,10 +57,16 @@ final class InvalidationListener: Sendable {
         }, onMessage: { [nearCache] key in
             nearCache.remove(key)
         })
+        let tls = self.tls
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(.seconds(1))
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(try tls.options.handler(context: tls.context, host: endpoint.host))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
             }
         guard let channel = try? await bootstrap.connect(host: endpoint.host, port: endpoint.port).get() else { return }
         channel.closeFuture.cascade(to: closed)

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOSSL
 import Synchronization
 
 /// A bounded set of pipelined connections to one node, used round-robin and replaced when
@@ -9,10 +10,13 @@ final class NodePool: Sendable {
     private let size: Int
     private let connectTimeout: Duration
     private let setup: [[[UInt8]]]
+    private let tls: (options: TLSOptions, context: NIOSSLContext)?
     private let slots: Mutex<[RESPConnection?]>
     private let next = Atomic<Int>(0)
 
-    init(endpoint: Endpoint, group: any EventLoopGroup, size: Int, connectTimeout: Duration, setup: [[[UInt8]]]) {
+    init(endpoint: Endpoint, group: any EventLoopGroup, size: Int, connectTimeout: Duration, setup: [[[UInt8]]],
+         tls: (options: TLSOptions, context: NIOSSLContext)?) {
+        self.tls = tls
         self.endpoint = endpoint
         self.group = group
         self.size = max(1, size)
@@ -24,7 +28,7 @@ final class NodePool: Sendable {
     func connection() async throws(RingcacheError) -> RESPConnection {
         let index = next.wrappingAdd(1, ordering: .relaxed).oldValue % size
         if let existing = slots.withLock({ $0[index] }), existing.isActive { return existing }
-        let made = try await RESPConnection.connect(to: endpoint, group: group, timeout: connectTimeout, setup: setup)
+        let made = try await RESPConnection.connect(to: endpoint, group: group, timeout: connectTimeout, setup: setup, tls: tls)
         let replaced: RESPConnection? = slots.withLock { slots in
             if let racing = slots[index], racing.isActive { return racing }
             slots[index] = made

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RESP
 import Synchronization
 
@@ -17,12 +18,16 @@ final class RESPConnection: Sendable {
 
     var isActive: Bool { channel.isActive }
 
-    static func connect(to endpoint: Endpoint, group: any EventLoopGroup, timeout: Duration, setup: [[[UInt8]]]) async throws(RingcacheError) -> RESPConnection {
+    static func connect(to endpoint: Endpoint, group: any EventLoopGroup, timeout: Duration, setup: [[[UInt8]]],
+                        tls: (options: TLSOptions, context: NIOSSLContext)? = nil) async throws(RingcacheError) -> RESPConnection {
         let bootstrap = ClientBootstrap(group: group)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.nanoseconds(Int64(timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(try tls.options.handler(context: tls.context, host: endpoint.host))
+                    }
                     try channel.pipeline.syncOperations.addHandler(PipelineHandler(endpoint: endpoint))
                 }
             }
