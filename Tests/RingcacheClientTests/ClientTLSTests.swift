@@ -23,7 +23,7 @@ import Testing
         throw TestFailure("\(name) is not installed (cluster/test installs redis-server and openssl)")
     }
 
-    @Test func connectsOverTLSWhenTheCertificateIsTrustedAndRefusesOtherwise() async throws {
+    @Test func connectsOverTLSWithAUTHWhenTheCertificateIsTrustedAndRefusesOtherwise() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ringcache-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -36,10 +36,12 @@ import Testing
         let port = ServerProcesses.freePort()
         let redis = try Self.run(try Self.which("redis-server"), ["--port", "0", "--tls-port", "\(port)", "--tls-cert-file", certificate, "--tls-key-file", key,
                                                                   "--tls-ca-cert-file", certificate, "--tls-auth-clients", "no", "--save", "", "--appendonly", "no",
+                                                                  "--requirepass", "s3cret",
                                                                   "--dir", directory.path])
         defer { stopProcess(redis, signal: SIGKILL) }
         var configuration = RingcacheClient.Configuration(seeds: [Endpoint(host: "127.0.0.1", port: port)])
         configuration.tls = TLSOptions(caCertificateFile: certificate)
+        configuration.password = "s3cret"
         var client: RingcacheClient?
         try await waitUntil("redis-server answers over TLS", timeout: .seconds(10)) {
             client = try? await RingcacheClient(configuration: configuration)
@@ -50,6 +52,14 @@ import Testing
         #expect(client!.topology?.endpoints == [Endpoint(host: "127.0.0.1", port: port)], "a server without cluster support is one node")
         client!.close()
 
+        var anonymous = configuration
+        anonymous.password = nil
+        await #expect {
+            _ = try await RingcacheClient(configuration: anonymous)
+        } throws: { error in
+            guard case .server(let message) = error as? RingcacheError else { return false }
+            return message.hasPrefix("NOAUTH")
+        }
         var untrusting = configuration
         untrusting.tls = TLSOptions()
         await #expect(throws: RingcacheError.self) { _ = try await RingcacheClient(configuration: untrusting) }
