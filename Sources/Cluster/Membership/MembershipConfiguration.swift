@@ -31,8 +31,8 @@ public struct MembershipConfiguration: Sendable, Equatable {
     public var reapAfter: Int64 = 3_600_000
     /// Budget for updates piggybacked on one message, so a probe fits one UDP datagram.
     public var maxPiggybackBytes = 1_200
-    /// Members per sync chunk.
-    public var syncChunkSize = 8
+    /// Members per sync chunk: 4 records with 32 tokens each fit one 1500-byte frame.
+    public var syncChunkSize = 4
     /// How long CLUSTER FORGET keeps a member from being re-learnt from gossip (Redis: 60 s).
     public var forgetBanTime: Int64 = 60_000
 
