@@ -22,10 +22,15 @@ def read_until(connection: socket.socket, expected_length: int, timeout: float =
 
 
 def read_to_close(connection: socket.socket, timeout: float = 5) -> bytes:
+    """Reads until the server closes the connection. A close with our bytes still unread
+    arrives as a reset, which is a close too."""
     data = b""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        chunk = connection.recv(65536)
+        try:
+            chunk = connection.recv(65536)
+        except ConnectionResetError:
+            return data
         if not chunk:
             return data
         data += chunk
@@ -118,8 +123,9 @@ def test_query_buffer_limit_closes_a_client_that_sends_too_much(server, client):
                 sent += 65536
         except (BrokenPipeError, ConnectionResetError):
             pass
+        # The server closes the connection (read_to_close fails if it stays open) ...
         read_to_close(connection)
-    assert sent < 4_000_000 or True  # the close may land after the last send
+    # ... and keeps serving everyone else, without the half-sent value.
     assert client.ping()
     assert client.exists("k") == 0
 

@@ -38,7 +38,8 @@ def test_resp2_subscribed_mode_replies_as_redis_does(server):
 
 
 def test_resp3_connections_get_pushes_and_keep_working(server):
-    reply = exchange(server.port, b"HELLO 3\r\n", b"SUBSCRIBE a\r\n", b"SET k v\r\n", b"PING\r\n", b"PUBLISH a m\r\n", expect=b":1\r\n")
+    reply = exchange(server.port, b"HELLO 3\r\n", b"SUBSCRIBE a\r\n", b"SET k v\r\n", b"PING\r\n", b"PUBLISH a m\r\n",
+                     expect=b"$7\r\nmessage\r\n$1\r\na\r\n$1\r\nm\r\n:1\r\n")
     after_hello = reply[reply.index(b">3\r\n"):]
     assert after_hello == b">3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n+OK\r\n+PONG\r\n>3\r\n$7\r\nmessage\r\n$1\r\na\r\n$1\r\nm\r\n:1\r\n"
 
