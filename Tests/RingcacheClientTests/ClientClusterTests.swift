@@ -240,7 +240,9 @@ final class SilentListener: @unchecked Sendable {
             _ = try await RingcacheClient(configuration: configuration)
         }
         let elapsed = ContinuousClock.now - started
-        #expect(elapsed >= .milliseconds(200) && elapsed < .seconds(2), "\(elapsed)")
+        // At least the timeout; the upper bound is loose because the other suites may load
+        // both cores, yet far below what a missing timeout would take (forever).
+        #expect(elapsed >= .milliseconds(200) && elapsed < .seconds(15), "\(elapsed)")
 
         configuration.commandTimeout = .seconds(30)
         let call = Task { try await RingcacheClient(configuration: configuration) }
@@ -248,6 +250,6 @@ final class SilentListener: @unchecked Sendable {
         let cancelledAt = ContinuousClock.now
         call.cancel()
         await #expect(throws: RingcacheError.cancelled) { _ = try await call.value }
-        #expect(ContinuousClock.now - cancelledAt < .seconds(1), "a cancelled call ends at once, not at its 30 s timeout")
+        #expect(ContinuousClock.now - cancelledAt < .seconds(10), "a cancelled call ends at once, not at its 30 s timeout")
     }
 }

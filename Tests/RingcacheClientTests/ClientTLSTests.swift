@@ -42,8 +42,12 @@ import Testing
         var configuration = RingcacheClient.Configuration(seeds: [Endpoint(host: "127.0.0.1", port: port)])
         configuration.tls = TLSOptions(caCertificateFile: certificate)
         configuration.password = "s3cret"
+        // Generous: a debug-built BoringSSL handshake is slow while the simulation tests load
+        // both cores.
+        configuration.connectTimeout = .seconds(10)
+        configuration.commandTimeout = .seconds(10)
         var client: RingcacheClient?
-        try await waitUntil("redis-server answers over TLS", timeout: .seconds(10)) {
+        try await waitUntil("redis-server answers over TLS", timeout: .seconds(60)) {
             client = try? await RingcacheClient(configuration: configuration)
             return client != nil
         }
@@ -66,6 +70,7 @@ import Testing
         var plain = configuration
         plain.tls = nil
         plain.commandTimeout = .milliseconds(500)
+        plain.connectTimeout = .milliseconds(500)
         await #expect(throws: RingcacheError.self) { _ = try await RingcacheClient(configuration: plain) }
     }
 }
