@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "RingcacheServer",
             dependencies: [
-                "RESP", "CacheEngine", "Cluster",
+                "RESP", "CacheEngine", "Cluster", "CLZ4",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "CLZ4Tests", dependencies: ["CLZ4"], swiftSettings: strictSwift6),
         .testTarget(name: "CacheEngineTests", dependencies: ["CacheEngine", "RESP"], swiftSettings: strictSwift6),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"], swiftSettings: strictSwift6),
-        .testTarget(name: "RingcacheServerTests", dependencies: ["RingcacheServer"], swiftSettings: strictSwift6),
+        .testTarget(name: "RingcacheServerTests", dependencies: ["RingcacheServer", "CacheEngine", "Cluster"], swiftSettings: strictSwift6),
         .testTarget(
             name: "RingcacheClientTests",
             dependencies: ["RingcacheClient", "RingcacheSQLite", "RESP", "Cluster", .product(name: "MetricsTestKit", package: "swift-metrics")],

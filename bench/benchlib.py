@@ -25,10 +25,18 @@ def free_port() -> int:
 
 
 def free_udp_port() -> int:
-    """A UDP port for a node's cluster bus: client port + 10000 may not exist or be free."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port for a node's cluster bus, free for UDP (gossip) and TCP (replication links):
+    client port + 10000 may not exist or be free."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
 
 
 def rss_bytes(pid: int) -> int:

@@ -26,7 +26,7 @@ import Testing
         let a = NodeID.random(using: &random)
         let b = NodeID.random(using: &random)
         let record = MemberRecord(id: b, address: MemberAddress(host: "127.0.0.1", clientPort: 7002, busPort: 17002),
-                                  incarnation: 9, state: .suspect, tokens: [1, 2, UInt64.max])
+                                  incarnation: 9, state: .suspect, tokens: [1, 2, UInt64.max], phase: .joining)
         let update = MemberUpdate(record: record, reporter: a)
         let messages: [SWIMMessage] = [
             .ping(sequence: 7, target: b, updates: [update, update]),

@@ -34,8 +34,10 @@ import Testing
         }
         let many = try await client.get(many: (0..<1000).map { Array("key:\($0)".utf8) } + [Array("missing".utf8)])
         #expect(many.count == 1001 && many[999] == Array("value-999".utf8) && many[1000] == nil)
-        let sizes = servers.ports.map { Int(ServerProcesses.ask($0, "DBSIZE")?.dropFirst() ?? "") ?? -1 }
-        #expect(sizes.reduce(0, +) == 1000 && sizes.allSatisfy { $0 > 0 }, "each key on its slot's primary: \(sizes)")
+        // Each key on its slot's primary and, asynchronously, on its replica (cluster-replicas 1).
+        let sizes = { servers.ports.map { Int(ServerProcesses.ask($0, "DBSIZE")?.dropFirst() ?? "") ?? -1 } }
+        try await waitUntil("every key on its two owners", timeout: .seconds(10)) { sizes().reduce(0, +) == 2000 }
+        #expect(sizes().allSatisfy { $0 > 0 }, "\(sizes())")
         #expect(try await client.delete((0..<10).map { "key:\($0)" }) == 10)
         #expect(try await client.incr("counter", by: 5) == 5)
         struct Profile: Codable, Equatable { var name: String; var plan: String }
@@ -230,7 +232,11 @@ final class SilentListener: @unchecked Sendable {
 }
 
 @Suite struct ClientTimeoutTests {
-    @Test func aNodeThatNeverAnswersTimesOutAndCancellationEndsACallAtOnce() async throws {
+    /// A missing timeout or an ignored cancellation would hang here; the time limit turns
+    /// that into a failure. No wall-clock upper bound: a loaded machine may resume the task
+    /// late, which says nothing about the client.
+    @Test(.timeLimit(.minutes(1)))
+    func aNodeThatNeverAnswersTimesOutAndCancellationEndsACallAtOnce() async throws {
         let silent = SilentListener()
         var configuration = RingcacheClient.Configuration(seeds: [Endpoint(host: "127.0.0.1", port: silent.port)])
         configuration.commandTimeout = .milliseconds(200)
@@ -239,17 +245,14 @@ final class SilentListener: @unchecked Sendable {
         await #expect(throws: RingcacheError.timeout(Endpoint(host: "127.0.0.1", port: silent.port))) {
             _ = try await RingcacheClient(configuration: configuration)
         }
-        let elapsed = ContinuousClock.now - started
-        // At least the timeout; the upper bound is loose because the other suites may load
-        // both cores, yet far below what a missing timeout would take (forever).
-        #expect(elapsed >= .milliseconds(200) && elapsed < .seconds(15), "\(elapsed)")
+        #expect(ContinuousClock.now - started >= .milliseconds(200), "not before the timeout")
 
+        // With a 30 s timeout, only the cancellation can end this call within the minute,
+        // and it must end it as `.cancelled`, not as a timeout.
         configuration.commandTimeout = .seconds(30)
         let call = Task { try await RingcacheClient(configuration: configuration) }
         try await Task.sleep(for: .milliseconds(50))
-        let cancelledAt = ContinuousClock.now
         call.cancel()
         await #expect(throws: RingcacheError.cancelled) { _ = try await call.value }
-        #expect(ContinuousClock.now - cancelledAt < .seconds(10), "a cancelled call ends at once, not at its 30 s timeout")
     }
 }

@@ -44,11 +44,28 @@ final class ServerProcesses: @unchecked Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// A port for a cluster bus: free for TCP (replication links) and UDP (gossip) alike.
+    static func freeBusPort() -> Int {
+        while true {
+            let port = freePort()
+            let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            defer { close(descriptor) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if bound == 0 { return port }
+        }
+    }
+
     /// Starts a node; with `seed`, it joins the node on that port.
     @discardableResult
     func start(seed: Int? = nil, port: Int? = nil) async throws -> Int {
         let port = port ?? Self.freePort()
-        let busPort = lock.withLock { busPorts[port] } ?? Self.freePort(udp: true)
+        let busPort = lock.withLock { busPorts[port] } ?? Self.freeBusPort()
         let directory = root.appendingPathComponent("node-\(port)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var arguments = ["--port", "\(port)", "--cluster-port", "\(busPort)", "--dir", directory.path,
@@ -98,6 +115,7 @@ final class ServerProcesses: @unchecked Sendable {
         return current.allSatisfy { port in
             guard let bulk = Self.askAll(port, "CLUSTER INFO") else { return false }
             return bulk.contains("cluster_state:ok") && bulk.contains("cluster_size:\(count)\r")
+                && bulk.contains("cluster_node_phase:serving\r") && bulk.contains("cluster_slots_moving:0\r")
         }
     }
 

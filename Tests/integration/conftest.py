@@ -25,18 +25,37 @@ def server_binary() -> str:
     return path
 
 
+# Ports handed out in this run: the kernel may hand a port out again once its probe socket
+# closes, before the server that was given it has bound it.
+_handed_out: set[int] = set()
+
+
+def _free_tcp_port() -> int:
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+
+
 def free_port() -> int:
     """A port the kernel just handed out; the server binds it right after."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return _free_tcp_port()
 
 
 def free_udp_port() -> int:
-    """A UDP port for a node's cluster bus (client port + 10000 may be out of range)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port for a node's cluster bus, free for UDP (gossip) and TCP (replication links);
+    client port + 10000 may be out of range."""
+    while True:
+        port = _free_tcp_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
 
 
 def wait_until(condition, timeout: float, interval: float = 0.01, message: str = "condition"):

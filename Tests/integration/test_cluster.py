@@ -31,6 +31,8 @@ def converged(nodes, count: int) -> bool:
         info = cluster_info(node)
         if info["cluster_state"] != "ok" or info["cluster_known_nodes"] != str(count):
             return False
+        if info.get("cluster_node_phase", "serving") != "serving":
+            return False
         if any("fail" in line[2] for line in node_lines(node)):
             return False
     tables = {repr(node.client().execute_command("CLUSTER", "SLOTS")) for node in nodes}
@@ -109,8 +111,10 @@ def test_redis_py_cluster_client_sets_and_gets_ten_thousand_keys(five):
     finally:
         client.close()
     assert values == [str(index).encode() for index in range(10_000)]
+    wait_until(lambda: sum(node.client().dbsize() for node in five) == 20_000, timeout=10, interval=0.05,
+               message="every key on its primary and its replica")
     sizes = [node.client().dbsize() for node in five]
-    assert sum(sizes) == 10_000, "every key lives on exactly one node (its slot's primary)"
+    assert sum(sizes) == 20_000, "every key lives on exactly two nodes (cluster-replicas 1: its primary and a replica)"
     assert min(sizes) > 0
 
 
@@ -232,7 +236,9 @@ def test_ready_only_once_a_joining_node_holds_its_slots(start_server):
     assert cluster_info(joiner)["cluster_state"] == "fail"
     seed = start_server(port=seed_port, bus_port=seed_bus)
     wait_until(lambda: http_get_status(admin, "/ready") == 200, timeout=10, interval=0.05, message="/ready after joining")
-    assert converged([seed, joiner], 2)
+    assert cluster_info(joiner)["cluster_node_phase"] == "serving", "ready means holding its slots"
+    # The seed hears of it by gossip a moment later.
+    wait_until(lambda: converged([seed, joiner], 2), timeout=5, interval=0.05, message="the seed to see the joiner serving")
 
 
 def test_no_false_death_under_full_benchmark_load(five):
@@ -264,7 +270,9 @@ def test_proxy_routing_serves_plain_clients_from_any_node(start_server):
         pipe.get(f"p:{index}")
     replies = pipe.execute()
     assert replies[1::2] == [str(index).encode() for index in range(2000)]
-    assert sum(node.client().dbsize() for node in nodes) == 2000
+    # Two copies of each key (cluster-replicas 1), the replica's arriving asynchronously.
+    wait_until(lambda: sum(node.client().dbsize() for node in nodes) == 4000, timeout=10, interval=0.05,
+               message="every key on its primary and its replica")
     assert min(node.client().dbsize() for node in nodes) > 0, "keys live on their owners, not on the node asked"
     # Multi-key commands spanning nodes are split and gathered.
     keys = [f"m:{index}" for index in range(50)]

@@ -166,7 +166,12 @@ wait_for_convergence() {
             node_running "$index" || continue
             local port live
             port="$(node_port "$index")"
-            redis-cli -p "$port" CLUSTER INFO 2>/dev/null | tr -d '\r' | grep -q "^cluster_state:ok$" || ok=0
+            local info
+            info="$(redis-cli -p "$port" CLUSTER INFO 2>/dev/null | tr -d '\r')"
+            grep -q "^cluster_state:ok$" <<<"$info" || ok=0
+            # Joining nodes are filled before they take their slots; moves finish first.
+            grep -q "^cluster_node_phase:serving$" <<<"$info" || ok=0
+            grep -q "^cluster_slots_moving:0$" <<<"$info" || ok=0
             live="$(redis-cli -p "$port" CLUSTER NODES 2>/dev/null | awk '$3 !~ /fail/' | wc -l)"
             [ "$live" = "$count" ] || ok=0
         done

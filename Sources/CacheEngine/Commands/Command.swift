@@ -4,7 +4,7 @@ public enum Command: UInt8, CaseIterable, Sendable {
     // connection and server
     case ping, echo, quit, hello, select, client, command, info, config, dbsize, flushdb, flushall, time, memory, shutdown, cluster
     case save, bgsave, lastsave, slowlog
-    case readonly, readwrite, asking, monitor, latency
+    case readonly, readwrite, asking, monitor, latency, wait
     case subscribe, unsubscribe, psubscribe, punsubscribe, publish, pubsub
     // strings
     case get, set, setnx, setex, psetex, getset, getdel, getex, mget, mset, msetnx

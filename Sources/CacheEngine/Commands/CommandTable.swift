@@ -88,6 +88,7 @@ extension CommandTable {
         spec(.readonly, 1, ["loading", "stale", "fast"], acl: ["@fast", "@connection"], group: "cluster", since: "3.0.0", executor: .server, "Enables read-only queries for a connection to a Redis Cluster replica node."),
         spec(.readwrite, 1, ["loading", "stale", "fast"], acl: ["@fast", "@connection"], group: "cluster", since: "3.0.0", executor: .server, "Enables read-write queries for a connection to a Redis Cluster replica node."),
         spec(.asking, 1, ["fast"], acl: ["@fast", "@connection"], group: "cluster", since: "3.0.0", executor: .server, "Signals that a cluster client is following an -ASK redirect."),
+        spec(.wait, 3, ["noscript"], acl: ["@slow", "@connection"], group: "generic", since: "3.0.0", executor: .server, "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed."),
         spec(.cluster, -2, [], acl: ["@slow"], group: "cluster", since: "3.0.0", executor: .server, "A container for Redis Cluster commands."),
         spec(.save, 1, ["admin", "noscript", "no_async_loading", "no_multi"], acl: ["@admin", "@slow", "@dangerous"], group: "server", since: "1.0.0", executor: .server, "Synchronously saves the database(s) to disk."),
         spec(.bgsave, -1, ["admin", "noscript", "no_async_loading"], acl: ["@admin", "@slow", "@dangerous"], group: "server", since: "1.0.0", executor: .server, "Asynchronously saves the database(s) to disk."),

@@ -253,7 +253,7 @@ extension Engine {
         }
         let moved = Entry.allocate(
             key: destination, valueLength: entry.valueLength, expiry: entry.expiryIfAny, kind: entry.kind, clock: entry.accessClock,
-            compressed: entry.isCompressed)
+            compressed: entry.isCompressed, version: newEntryVersion)
         if entry.valueLength > 0 {
             moved.value.baseAddress!.copyMemory(from: entry.value.baseAddress!, byteCount: entry.valueLength)
         }

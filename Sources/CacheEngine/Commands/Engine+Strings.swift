@@ -348,7 +348,7 @@ extension Engine {
         let write: (UnsafeMutableRawBufferPointer) -> Void = { value in
             (value.baseAddress! + Int(offset)).copyMemory(from: patch.baseAddress!, byteCount: patch.count)
         }
-        if let existing, !existing.isCompressed, newLength == oldLength {
+        if let existing, !existing.isCompressed, newLength == oldLength, existing.hasVersion == versioning {
             // Overwriting inside a plain value: in place, no allocation.
             keyspace.willMutate(existing)
             write(existing.value)

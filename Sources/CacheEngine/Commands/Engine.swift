@@ -64,6 +64,14 @@ public final class Engine {
     var evictionPool = EvictionPool()
     /// Where compressed values are restored for commands that need the original bytes.
     var plainScratch: [UInt8] = []
+    /// Replication (cluster mode with replicas): every entry carries a version, and write
+    /// commands record the keys they change. Set once, before the first key is stored.
+    public var versioning = false
+    /// The version the next write command stamps on what it changes: the caller's hybrid
+    /// logical clock reading, set before each write.
+    public var writeVersion: UInt64 = 0
+    /// Recent deletes, so an older write replayed from elsewhere cannot resurrect a key.
+    var tombstones = TombstoneTable()
 
     /// Keys one command may evict before it runs; the rest is left to background steps, so
     /// a lowered `maxmemory` never makes a single client wait for a long sweep.
@@ -107,7 +115,17 @@ public final class Engine {
                 return
             }
         }
-        dispatch(spec, argv, now: now, &writer)
+        if versioning && spec.isWrite {
+            // Every key this command touches takes the command's version and is listed for
+            // the replication stream (see Engine+Replication).
+            keyspace.versionStamp = writeVersion
+            keyspace.recordsChanges = true
+            dispatch(spec, argv, now: now, &writer)
+            keyspace.versionStamp = nil
+            keyspace.recordsChanges = false
+        } else {
+            dispatch(spec, argv, now: now, &writer)
+        }
         if spec.isWrite {
             stats.changesSinceSave += 1
             let used = keyspace.memoryUsed
@@ -159,7 +177,7 @@ public final class Engine {
         case .dbsize: writer.integer(keyspace.count)
         case .memory: memory(argv, now: now, &writer)
         case .flushdb, .flushall: flush(argv, &writer)
-        case .ping, .echo, .quit, .hello, .select, .client, .command, .info, .config, .time, .shutdown, .cluster, .save, .bgsave, .lastsave, .slowlog, .readonly, .readwrite, .asking, .monitor, .latency,
+        case .ping, .echo, .quit, .hello, .select, .client, .command, .info, .config, .time, .shutdown, .cluster, .save, .bgsave, .lastsave, .slowlog, .readonly, .readwrite, .asking, .monitor, .latency, .wait,
              .subscribe, .unsubscribe, .psubscribe, .punsubscribe, .publish, .pubsub:
             preconditionFailure("\(spec.name) is executed by the server, not the engine")
         }
@@ -337,7 +355,8 @@ public final class Engine {
             case .keep: expiry = Keyspace.isExpired(old, now: now) ? nil : old.expiryIfAny
             case .at(let time): expiry = time
             }
-            if old.valueLength == stored.count && old.hasExpiry == (expiry != nil) && old.isCompressed == (compressed != nil) {
+            if old.valueLength == stored.count && old.hasExpiry == (expiry != nil) && old.isCompressed == (compressed != nil)
+                && old.hasVersion == versioning {
                 keyspace.willMutate(old)
                 if stored.count > 0 { old.value.baseAddress!.copyMemory(from: stored.baseAddress!, byteCount: stored.count) }
                 if let expiry { old.expiry = expiry }
@@ -346,7 +365,7 @@ public final class Engine {
             }
             let replacement = Entry.allocate(
                 key: key, valueLength: stored.count, expiry: expiry, kind: .string, clock: old.accessClock,
-                compressed: compressed != nil, policyBits: old.policyBits)
+                compressed: compressed != nil, policyBits: old.policyBits, version: newEntryVersion)
             if stored.count > 0 { replacement.value.baseAddress!.copyMemory(from: stored.baseAddress!, byteCount: stored.count) }
             touch(replacement, now: now)
             keyspace.replace(at: location, with: replacement)
@@ -355,7 +374,8 @@ public final class Engine {
         let expiry: Int64?
         if case .at(let time) = change { expiry = time } else { expiry = nil }
         let entry = Entry.allocate(
-            key: key, valueLength: stored.count, expiry: expiry, kind: .string, clock: initialClock(now), compressed: compressed != nil)
+            key: key, valueLength: stored.count, expiry: expiry, kind: .string, clock: initialClock(now), compressed: compressed != nil,
+            version: newEntryVersion)
         if stored.count > 0 { entry.value.baseAddress!.copyMemory(from: stored.baseAddress!, byteCount: stored.count) }
         keyspace.insertNew(entry, hash: hash)
     }
@@ -365,15 +385,15 @@ public final class Engine {
     func setExpiry(of key: UnsafeRawBufferPointer, to expiry: Int64?) {
         let hash = keyspace.hash(key)
         guard let (location, old) = keyspace.find(key, hash: hash) else { return }
-        if old.hasExpiry, let expiry {
+        if old.hasExpiry, let expiry, old.hasVersion == versioning {
             keyspace.willMutate(old)
             old.expiry = expiry
             return
         }
-        if !old.hasExpiry && expiry == nil { return }
+        if !old.hasExpiry && expiry == nil && old.hasVersion == versioning { return }
         let replacement = Entry.allocate(
             key: key, valueLength: old.valueLength, expiry: expiry, kind: old.kind, clock: old.accessClock,
-            compressed: old.isCompressed, policyBits: old.policyBits)
+            compressed: old.isCompressed, policyBits: old.policyBits, version: newEntryVersion)
         if old.valueLength > 0 {
             replacement.value.baseAddress!.copyMemory(from: old.value.baseAddress!, byteCount: old.valueLength)
         }

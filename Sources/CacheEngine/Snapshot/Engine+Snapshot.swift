@@ -26,7 +26,7 @@ extension Engine {
         if let expiry = record.expiry, expiry < now { return false }
         let entry = Entry.allocate(
             key: record.key, valueLength: record.value.count, expiry: record.expiry, kind: ValueKind(rawValue: record.type) ?? .string,
-            clock: initialClock(now), compressed: record.compressed)
+            clock: initialClock(now), compressed: record.compressed, version: versioning ? 0 : nil)
         if record.value.count > 0 {
             entry.value.baseAddress!.copyMemory(from: record.value.baseAddress!, byteCount: record.value.count)
         }

@@ -25,6 +25,9 @@ extension Keyspace {
     /// Saves `entry` into the running snapshot before it changes, if the snapshot does not
     /// hold it yet.
     func willMutate(_ entry: Entry) {
+        // Every mutation passes here first, so this is also where replication learns of it.
+        if recordsChanges { changedKeys.append(Array(entry.key)) }
+        if let versionStamp { entry.version = versionStamp }
         guard snapshot != nil, entry.snapshotParity != snapshotParity else { return }
         preserve(entry)
     }

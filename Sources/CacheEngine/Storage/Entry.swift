@@ -5,13 +5,15 @@
 ///
 ///     0   UInt32  key length (bit 31: which snapshot generation saved the entry; keys are
 ///                 shorter than 2^31 bytes because proto-max-bulk-len is capped there)
-///     4   UInt32  value length
+///     4   UInt32  value length (bit 31: the entry carries a replication version)
 ///     8   UInt32  meta: bits 0-2 value kind, bit 3 in S3-FIFO's main queue, bit 4 has-expiry,
 ///                 bit 5 LZ4-compressed, bits 6-7 S3-FIFO access count, bits 8-31 access clock
 ///                 (LRU: deciseconds; LFU: Redis's 16-bit minutes + 8-bit log counter)
 ///    12   UInt32  index in the keyspace's volatile list      } only with has-expiry
 ///    16   Int64   absolute expiry, Unix milliseconds          }
-///    12 or 24     key bytes, then value bytes; a compressed value is a UInt32 original
+///    12 or 24     UInt64  replication version (hybrid logical clock), only with bit 31 of
+///                 the value length: entries of a clustered node with replicas carry one
+///    then         key bytes, then value bytes; a compressed value is a UInt32 original
 ///                 length followed by the LZ4 block
 ///
 /// A key `key:0000001` with a 32-byte value and no TTL takes 12 + 11 + 32 = 55 bytes, which
@@ -34,25 +36,28 @@ struct Entry: Equatable {
     /// Bits an eviction policy owns; they move with the key when its allocation is replaced.
     static let policyBits: UInt32 = mainQueueBit | frequencyMask
 
-    static func headerSize(hasExpiry: Bool) -> Int {
-        hasExpiry ? volatileHeaderSize : plainHeaderSize
+    static let versionBit: UInt32 = 1 << 31
+    static let versionSize = 8
+
+    static func headerSize(hasExpiry: Bool, hasVersion: Bool = false) -> Int {
+        (hasExpiry ? volatileHeaderSize : plainHeaderSize) + (hasVersion ? versionSize : 0)
     }
 
-    static func allocationSize(keyLength: Int, valueLength: Int, hasExpiry: Bool) -> Int {
-        headerSize(hasExpiry: hasExpiry) + keyLength + valueLength
+    static func allocationSize(keyLength: Int, valueLength: Int, hasExpiry: Bool, hasVersion: Bool = false) -> Int {
+        headerSize(hasExpiry: hasExpiry, hasVersion: hasVersion) + keyLength + valueLength
     }
 
     /// Allocates an entry holding `key` and room for `valueLength` value bytes (uninitialised).
     /// `policyBits` carries an eviction policy's per-key state over from a replaced entry.
     static func allocate(
         key: UnsafeRawBufferPointer, valueLength: Int, expiry: Int64?, kind: ValueKind, clock: UInt32,
-        compressed: Bool = false, policyBits: UInt32 = 0
+        compressed: Bool = false, policyBits: UInt32 = 0, version: UInt64? = nil
     ) -> Entry {
         let hasExpiry = expiry != nil
-        let size = allocationSize(keyLength: key.count, valueLength: valueLength, hasExpiry: hasExpiry)
+        let size = allocationSize(keyLength: key.count, valueLength: valueLength, hasExpiry: hasExpiry, hasVersion: version != nil)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
         raw.storeBytes(of: UInt32(truncatingIfNeeded: key.count), toByteOffset: 0, as: UInt32.self)
-        raw.storeBytes(of: UInt32(truncatingIfNeeded: valueLength), toByteOffset: 4, as: UInt32.self)
+        raw.storeBytes(of: UInt32(truncatingIfNeeded: valueLength) | (version != nil ? versionBit : 0), toByteOffset: 4, as: UInt32.self)
         let meta = UInt32(kind.rawValue) | (hasExpiry ? hasExpiryBit : 0) | (compressed ? compressedBit : 0)
             | (policyBits & Self.policyBits) | (clock << 8)
         raw.storeBytes(of: meta, toByteOffset: 8, as: UInt32.self)
@@ -60,8 +65,11 @@ struct Entry: Equatable {
             raw.storeBytes(of: UInt32.max, toByteOffset: 12, as: UInt32.self)
             raw.storeBytes(of: expiry, toByteOffset: 16, as: Int64.self)
         }
+        if let version {
+            raw.storeBytes(of: version, toByteOffset: hasExpiry ? volatileHeaderSize : plainHeaderSize, as: UInt64.self)
+        }
         if key.count > 0 {
-            (raw + headerSize(hasExpiry: hasExpiry)).copyMemory(from: key.baseAddress!, byteCount: key.count)
+            (raw + headerSize(hasExpiry: hasExpiry, hasVersion: version != nil)).copyMemory(from: key.baseAddress!, byteCount: key.count)
         }
         return Entry(raw)
     }
@@ -84,7 +92,22 @@ struct Entry: Equatable {
         }
     }
 
-    var valueLength: Int { Int(raw.load(fromByteOffset: 4, as: UInt32.self)) }
+    var valueLength: Int { Int(raw.load(fromByteOffset: 4, as: UInt32.self) & ~Self.versionBit) }
+
+    var hasVersion: Bool { raw.load(fromByteOffset: 4, as: UInt32.self) & Self.versionBit != 0 }
+
+    private var versionOffset: Int { hasExpiry ? Self.volatileHeaderSize : Self.plainHeaderSize }
+
+    /// The replication version, 0 for an entry without one. Unaligned after a plain header.
+    var version: UInt64 {
+        get { hasVersion ? raw.loadUnaligned(fromByteOffset: versionOffset, as: UInt64.self) : 0 }
+        nonmutating set {
+            guard hasVersion else { return }
+            raw.storeBytes(of: newValue, toByteOffset: versionOffset, as: UInt64.self)
+        }
+    }
+
+    var versionIfAny: UInt64? { hasVersion ? version : nil }
 
     var meta: UInt32 {
         get { raw.load(fromByteOffset: 8, as: UInt32.self) }
@@ -140,7 +163,7 @@ struct Entry: Equatable {
 
     var expiryIfAny: Int64? { hasExpiry ? expiry : nil }
 
-    var headerSize: Int { Self.headerSize(hasExpiry: hasExpiry) }
+    var headerSize: Int { Self.headerSize(hasExpiry: hasExpiry, hasVersion: hasVersion) }
 
     var key: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: raw + headerSize, count: keyLength)

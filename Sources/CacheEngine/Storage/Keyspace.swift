@@ -31,6 +31,12 @@ public final class Keyspace {
     var structureGeneration = 0
     /// Keys removed because their TTL passed (lazily or actively): INFO's `expired_keys`.
     public internal(set) var expiredKeys = 0
+    /// While set, every entry that changes takes this version (see `Engine.versioning`).
+    var versionStamp: UInt64?
+    /// While set, the key of every entry inserted, changed or removed is listed in
+    /// `changedKeys`, for the replication stream.
+    var recordsChanges = false
+    var changedKeys: [[UInt8]] = []
 
     static let minimumCapacity = 16
     /// Slots migrated from the draining table per write.
@@ -145,6 +151,7 @@ public final class Keyspace {
 
     /// Inserts an entry whose key is absent from the keyspace.
     func insertNew(_ entry: Entry, hash: UInt64) {
+        if recordsChanges { changedKeys.append(Array(entry.key)) }
         stepRebuild(slots: Self.migrationSlotsPerWrite)
         reserveForInsert()
         entry.snapshotParity = snapshotParity

@@ -7,7 +7,7 @@
 /// record followed by its reporter's id (20). With `cluster-secret` set, every datagram ends with
 /// an HMAC over all bytes before it; a node with a secret drops datagrams without a valid one.
 public struct BusCodec: Sendable {
-    static let magic: [UInt8] = [UInt8(ascii: "R"), UInt8(ascii: "C"), UInt8(ascii: "B"), 1]
+    static let magic: [UInt8] = [UInt8(ascii: "R"), UInt8(ascii: "C"), UInt8(ascii: "B"), 2]
     let authenticator: HMACSHA256?
 
     public init(secret: String?) {
@@ -105,6 +105,7 @@ struct ByteWriter {
         u16(record.address.busPort)
         u64(record.incarnation)
         u8(record.state.rawValue)
+        u8(record.phase.rawValue)
         tokens(record.tokens)
     }
     mutating func updates(_ updates: [MemberUpdate]) {
@@ -156,9 +157,10 @@ struct ByteReader {
     mutating func record() -> MemberRecord? {
         guard let id = id(), let host = string(), let clientPort = u16(), let busPort = u16(),
               let incarnation = u64(), let rawState = u8(), let state = MemberState(rawValue: rawState),
+              let rawPhase = u8(), let phase = MemberPhase(rawValue: rawPhase),
               let tokens = tokens() else { return nil }
         return MemberRecord(id: id, address: MemberAddress(host: host, clientPort: clientPort, busPort: busPort),
-                            incarnation: incarnation, state: state, tokens: tokens)
+                            incarnation: incarnation, state: state, tokens: tokens, phase: phase)
     }
     mutating func updates() -> [MemberUpdate]? {
         guard let count = u8() else { return nil }

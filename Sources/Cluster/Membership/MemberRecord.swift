@@ -49,6 +49,28 @@ public enum MemberState: UInt8, Sendable, CustomStringConvertible {
     }
 }
 
+/// Where a live member stands with its data (orthogonal to SWIM's liveness states). Only the
+/// member changes its own phase, raising its incarnation as it does, so the news orders like
+/// any other record of it.
+///
+/// - `joining`: admitted and gossiping, but not yet holding slots: it is being filled with the
+///   slots it will own, and the current owners keep serving them (issue 6, live rebalancing).
+/// - `serving`: holds its slots.
+/// - `leaving`: still holds its slots while it hands them to their next owners.
+public enum MemberPhase: UInt8, Sendable, CustomStringConvertible {
+    case serving = 0
+    case joining = 1
+    case leaving = 2
+
+    public var description: String {
+        switch self {
+        case .serving: "serving"
+        case .joining: "joining"
+        case .leaving: "leaving"
+        }
+    }
+}
+
 /// What the cluster knows of one member, and the unit of gossip: SWIM's alive, suspect,
 /// confirm (dead) and leave messages are all a record with the state they assert.
 ///
@@ -61,14 +83,21 @@ public struct MemberRecord: Hashable, Sendable {
     public var incarnation: UInt64
     public var state: MemberState
     public var tokens: [UInt64]
+    public var phase: MemberPhase
 
-    public init(id: NodeID, address: MemberAddress, incarnation: UInt64, state: MemberState, tokens: [UInt64]) {
+    public init(id: NodeID, address: MemberAddress, incarnation: UInt64, state: MemberState, tokens: [UInt64], phase: MemberPhase = .serving) {
         self.id = id
         self.address = address
         self.incarnation = incarnation
         self.state = state
         self.tokens = tokens
+        self.phase = phase
     }
+
+    /// Holds slots now: live and past joining.
+    public var holdsSlotsNow: Bool { state.holdsSlots && phase != .joining && !tokens.isEmpty }
+    /// Will hold slots once the moves under way finish: live and not leaving.
+    public var holdsSlotsNext: Bool { state.holdsSlots && phase != .leaving && !tokens.isEmpty }
 
     public var ringNode: RingNode { RingNode(id: id, tokens: tokens) }
 }

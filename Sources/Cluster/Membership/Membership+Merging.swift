@@ -57,10 +57,10 @@ extension Membership {
         members[record.id] = entry
         if merged.state == .suspect { suspects.insert(record.id) } else { suspects.remove(record.id) }
         updateLiveIndex(record.id, holdsSlots: merged.state.holdsSlots)
-        if known.state.holdsSlots != merged.state.holdsSlots || known.tokens != merged.tokens { ringVersion += 1 }
+        if known.state.holdsSlots != merged.state.holdsSlots || known.tokens != merged.tokens || known.phase != merged.phase { ringVersion += 1 }
         broadcasts.enqueue(MemberUpdate(record: merged, reporter: update.reporter))
         let kind: MembershipEvent.Kind? = switch merged.state {
-        case .alive: known.state == .alive ? nil : .recovered
+        case .alive: known.state == .alive ? (known.phase == merged.phase ? nil : .phaseChanged) : .recovered
         case .suspect: .suspected
         case .dead: .dead
         case .left: .left
@@ -77,6 +77,9 @@ extension Membership {
         adjustHealth(1)
         broadcasts.enqueue(MemberUpdate(record: local, reporter: local.id))
         events.append(MembershipEvent(kind: .refuted, member: local))
+        if record.state == .dead || record.state == .left {
+            events.append(MembershipEvent(kind: .declaredDead, member: local))
+        }
     }
 
     /// A node asks to join through this one. A node that is itself still waiting to be admitted
@@ -96,7 +99,7 @@ extension Membership {
             // A restarted node that lost its file gets its old tokens back; a new one gets
             // tokens chosen against this node's ring.
             record.tokens = members[record.id]?.record.tokens ?? []
-            if record.tokens.isEmpty { record.tokens = TokenAllocator.tokens(joining: ringNodes) }
+            if record.tokens.isEmpty { record.tokens = TokenAllocator.tokens(joining: futureRingNodes) }
         }
         if let known = members[record.id]?.record {
             // Rejoining after a restart: outbid whatever the cluster believes of it.

@@ -90,14 +90,35 @@ public final class Membership {
         members[id]?.changedAt
     }
 
-    /// The members that hold slots, for building the `SlotMap`.
+    /// The members that hold slots now, for building the `SlotMap` requests are routed by.
     public var ringNodes: [RingNode] {
         var nodes: [RingNode] = []
-        if isJoined && !isLeaving && !local.tokens.isEmpty { nodes.append(local.ringNode) }
-        for entry in members.values where entry.record.state.holdsSlots && !entry.record.tokens.isEmpty {
+        if isJoined && !isLeaving && local.holdsSlotsNow { nodes.append(local.ringNode) }
+        for entry in members.values where entry.record.holdsSlotsNow {
             nodes.append(entry.record.ringNode)
         }
         return nodes
+    }
+
+    /// The members that will hold slots once joiners are filled and leavers have handed off:
+    /// the ring data moves towards.
+    public var futureRingNodes: [RingNode] {
+        var nodes: [RingNode] = []
+        if isJoined && !isLeaving && local.holdsSlotsNext { nodes.append(local.ringNode) }
+        for entry in members.values where entry.record.holdsSlotsNext {
+            nodes.append(entry.record.ringNode)
+        }
+        return nodes
+    }
+
+    /// Changes this node's phase and tells the cluster (a new incarnation, gossiped).
+    public func setPhase(_ phase: MemberPhase) {
+        guard local.phase != phase else { return }
+        local.phase = phase
+        local.incarnation += 1
+        ringVersion += 1
+        broadcasts.enqueue(MemberUpdate(record: local, reporter: local.id))
+        events.append(MembershipEvent(kind: .phaseChanged, member: local))
     }
 
     /// Members other than this one that are alive or suspect.

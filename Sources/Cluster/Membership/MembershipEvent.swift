@@ -12,7 +12,12 @@ public struct MembershipEvent: Hashable, Sendable {
         case left
         /// This node heard itself suspected or declared dead and refuted it.
         case refuted
+        /// This node heard itself declared dead (or gone): others may have taken its slots
+        /// and written to them meanwhile.
+        case declaredDead
         case forgotten
+        /// A member moved between joining, serving and leaving (see `MemberPhase`).
+        case phaseChanged
     }
 
     public var kind: Kind

@@ -24,6 +24,14 @@ final class ClusterNode: Sendable {
     private let channel = Mutex<Channel?>(nil)
     private let resolved = Mutex<[BusAddress: SocketAddress]>([:])
     private let lastSeedResolution = Atomic<Int64>(0)
+    /// When the bus last ticked. A gap far longer than the tick means the process was paused
+    /// (SIGSTOP, a VM freeze): the cluster may have declared it dead and moved on meanwhile.
+    let lastTickAt = Atomic<Int64>(0)
+    let fenceAfter: Int64
+    /// Replication reacts to every ring change; set once, after both exist.
+    let replication = Mutex<ReplicationService?>(nil)
+    /// Serialises view publication, so views are adopted and published in order.
+    private let publication = Mutex<Void>(())
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     /// Bus counters for CLUSTER INFO.
@@ -51,10 +59,12 @@ final class ClusterNode: Sendable {
         busPort = configuration.effectiveClusterPort
         let announce = configuration.clusterAnnounceIP.isEmpty ? Self.announceAddress(for: configuration.bind) : configuration.clusterAnnounceIP
         bindHost = configuration.bind.first.map { $0 == "*" ? "0.0.0.0" : $0 } ?? "127.0.0.1"
+        // A node that joins through seeds holds no data yet: it is filled before it serves.
         let local = MemberRecord(
             id: identity.id,
             address: MemberAddress(host: announce, clientPort: UInt16(configuration.port), busPort: UInt16(busPort)),
-            incarnation: identity.incarnation + 1, state: .alive, tokens: identity.tokens)
+            incarnation: identity.incarnation + 1, state: .alive, tokens: identity.tokens,
+            phase: configuration.clusterSeeds.isEmpty ? .serving : .joining)
         var protocolConfiguration = MembershipConfiguration()
         let interval = Int64(configuration.clusterProbeInterval)
         protocolConfiguration.probeInterval = interval
@@ -62,6 +72,9 @@ final class ClusterNode: Sendable {
         protocolConfiguration.gossipInterval = interval
         protocolConfiguration.pushPullInterval = interval * 50
         protocolConfiguration.joinRetryInterval = max(interval * 5, 200)
+        // Past the quickest a peer could be declared dead: probe timeout plus the smallest
+        // suspicion timeout, with margin.
+        fenceAfter = max(1_000, interval * 5)
         let seedAddresses = seeds.flatMap { Self.resolve(host: $0.host, port: $0.busPort) }
         let instance = Membership(local: local, seeds: seedAddresses, configuration: protocolConfiguration, seed: generator.next(), now: now)
         published = Mutex(Self.makeView(instance, previous: nil, replicationFactor: configuration.clusterReplicas + 1))
@@ -90,16 +103,20 @@ final class ClusterNode: Sendable {
 
     static func makeView(_ membership: Membership, previous: ClusterView?, replicationFactor: Int) -> ClusterView {
         let map: SlotMap
+        let nextMap: SlotMap
         if let previous, previous.version == membership.ringVersion {
             map = previous.map
+            nextMap = previous.nextMap
         } else {
             map = SlotMap(nodes: membership.ringNodes, replicationFactor: replicationFactor)
+            let next = membership.futureRingNodes
+            nextMap = next == membership.ringNodes ? map : SlotMap(nodes: next, replicationFactor: replicationFactor)
         }
         let localID = membership.local.id
         let members = membership.allMembers.map { record in
             ClusterView.MemberSummary(record: record, isLocal: record.id == localID, changedAt: membership.lastChange(of: record.id) ?? 0)
         }
-        return ClusterView(localID: localID, map: map, isJoined: membership.isJoined, members: members, version: membership.ringVersion)
+        return ClusterView(localID: localID, map: map, nextMap: nextMap, isJoined: membership.isJoined, members: members, version: membership.ringVersion)
     }
 
     // MARK: Running
@@ -148,6 +165,12 @@ final class ClusterNode: Sendable {
 
     private func tick() {
         let now = WallClock.milliseconds()
+        let previousTick = lastTickAt.load(ordering: .relaxed)
+        if previousTick > 0 && now - previousTick > fenceAfter && view().isJoined && withMembership({ $0.hasPeers }) {
+            // Fence first, then mark the tick: connections refuse to serve until both are done.
+            replication.withLock { $0 }?.fence(reason: "the process did not run for \(now - previousTick) ms")
+        }
+        lastTickAt.store(now, ordering: .relaxed)
         let (outgoing, events, needsSeeds) = membership.withLock { membership in
             membership.tick(now: now)
             return (membership.takeOutgoing(), membership.takeEvents(), !membership.isJoined || !membership.hasPeers)
@@ -183,6 +206,50 @@ final class ClusterNode: Sendable {
         }
         if let bound = channel.withLock({ $0 }) { send(outgoing, on: bound) }
         handle(events)
+    }
+
+    /// Leaves the cluster now (after a hand-off): returns whether this node had peers to tell.
+    func leave() -> Bool {
+        let (outgoing, events, hadPeers) = membership.withLock { membership in
+            let hadPeers = membership.hasPeers
+            membership.leave()
+            return (membership.takeOutgoing(), membership.takeEvents(), hadPeers)
+        }
+        if let bound = channel.withLock({ $0 }) { send(outgoing, on: bound) }
+        handle(events)
+        republish()
+        return hadPeers
+    }
+
+    /// How long news takes to reach every member, about: a few gossip periods.
+    var gossipSpread: Int {
+        Int(withMembership { $0.configuration.gossipInterval }) * 5
+    }
+
+    /// Builds the view from membership and publishes it. Replication adopts it first: a
+    /// connection that routes a write by the new view must find the new write targets.
+    private func republish() {
+        publication.withLock { _ in
+            let view = membership.withLock { Self.makeView($0, previous: self.view(), replicationFactor: replicationFactor) }
+            replication.withLock { $0 }?.viewChanged(view, now: WallClock.milliseconds())
+            published.withLock { $0 = view }
+        }
+    }
+
+    /// Moves this node between joining, serving and leaving, and tells the cluster.
+    func setPhase(_ phase: MemberPhase) {
+        let (outgoing, events) = membership.withLock { membership in
+            membership.setPhase(phase)
+            return (membership.takeOutgoing(), membership.takeEvents())
+        }
+        if let bound = channel.withLock({ $0 }) { send(outgoing, on: bound) }
+        handle(events)
+    }
+
+    /// Hands the first view to replication once it exists.
+    func attach(_ service: ReplicationService) {
+        replication.withLock { $0 = service }
+        service.viewChanged(view(), now: WallClock.milliseconds())
     }
 
     /// CLUSTER MEET.
@@ -222,10 +289,13 @@ final class ClusterNode: Sendable {
             case .suspected: logger.info("Cluster member suspected", metadata: metadata)
             case .recovered: logger.info("Cluster member alive again", metadata: metadata)
             case .refuted: logger.info("Refuted a suspicion of this node", metadata: metadata)
+            case .declaredDead: logger.warning("The cluster declared this node dead; rejoining", metadata: metadata)
+            case .phaseChanged: logger.notice("Cluster member is \(event.member.phase)", metadata: metadata)
             }
         }
-        published.withLock { view in
-            view = membership.withLock { Self.makeView($0, previous: view, replicationFactor: replicationFactor) }
+        republish()
+        if events.contains(where: { $0.kind == .declaredDead }) {
+            replication.withLock { $0 }?.fence(reason: "the cluster declared this node dead")
         }
         if events.contains(where: { $0.kind == .admitted || $0.kind == .refuted }) {
             do { try persistIdentity() } catch { logger.warning("Can't save the cluster identity", metadata: ["error": "\(error)"]) }

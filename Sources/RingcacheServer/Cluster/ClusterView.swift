@@ -6,6 +6,8 @@ import Cluster
 final class ClusterView: Sendable {
     let localID: NodeID
     let map: SlotMap
+    /// The ring once joiners are filled and leavers gone (see `OwnershipPlan`).
+    let nextMap: SlotMap
     /// This node's index in `map.nodes`, if it holds slots.
     let localIndex: Int?
     /// Every slot is this node's: routing can skip computing slots.
@@ -24,9 +26,10 @@ final class ClusterView: Sendable {
         var changedAt: Int64
     }
 
-    init(localID: NodeID, map: SlotMap, isJoined: Bool, members: [MemberSummary], version: Int) {
+    init(localID: NodeID, map: SlotMap, nextMap: SlotMap, isJoined: Bool, members: [MemberSummary], version: Int) {
         self.localID = localID
         self.map = map
+        self.nextMap = nextMap
         self.isJoined = isJoined
         self.members = members
         self.version = version

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CacheEngine
 import Cluster
 import RESP
@@ -41,6 +44,11 @@ extension ConnectionHandler {
             for key in keys { writer.bulk(key) }
         case ("MEET", 4), ("MEET", 5):
             meet(argv)
+        case ("LEAVE", 2):
+            // Leaving is shutting down gracefully: hand the slots over, leave, exit.
+            writer.ok()
+            state.logger.notice("CLUSTER LEAVE: handing slots over, then leaving and exiting")
+            kill(getpid(), SIGTERM)
         case ("FORGET", 3):
             let text = String(decoding: argv[2], as: UTF8.self)
             if let id = NodeID(hex: text), id == view.localID {
@@ -58,6 +66,7 @@ extension ConnectionHandler {
                 "GETKEYSINSLOT <slot> <count>", "    Return key names stored by current node in a slot.",
                 "INFO", "    Return information about the cluster.",
                 "KEYSLOT <key>", "    Return the hash slot for <key>.",
+                "LEAVE", "    Hand this node's slots to their next owners, leave the cluster and exit.",
                 "MEET <ip> <port> [<bus-port>]", "    Connect nodes into a working cluster.",
                 "MYID", "    Return the node id.",
                 "NODES", "    Return cluster configuration seen by node.",
@@ -69,7 +78,7 @@ extension ConnectionHandler {
              ("REPLICATE", _), ("FAILOVER", _), ("RESET", _), ("FLUSHSLOTS", _), ("BUMPEPOCH", _):
             writer.error("ERR CLUSTER \(subcommand) is not needed: the ring assigns slots and fails over by itself")
         case ("KEYSLOT", _), ("INFO", _), ("MYID", _), ("NODES", _), ("SLOTS", _), ("SHARDS", _),
-             ("COUNTKEYSINSLOT", _), ("GETKEYSINSLOT", _), ("MEET", _), ("FORGET", _):
+             ("COUNTKEYSINSLOT", _), ("GETKEYSINSLOT", _), ("MEET", _), ("FORGET", _), ("LEAVE", _):
             writer.error(ErrorReply.wrongArity("cluster|\(subcommand.lowercased())"))
         default:
             writer.error(ErrorReply.unknownSubcommand(String(decoding: argv[1], as: UTF8.self), of: "cluster"))
@@ -144,6 +153,7 @@ extension ConnectionHandler {
             ("cluster_replicas", String(view.map.replicationFactor - 1)),
             ("cluster_ring_balance", String(format2: view.map.isEmpty ? 0 : view.map.imbalance())),
         ]
+        fields += state.replication.infoFields(view)
         return fields.map { "\($0.0):\($0.1)\r\n" }.joined()
     }
 

@@ -48,6 +48,8 @@ extension ConnectionHandler {
             cluster(argv, now: now)
         case .latency:
             latency(argv)
+        case .wait:
+            wait(argv, context: context)
         case .subscribe:
             subscribe(argv, pattern: false, context: context)
         case .psubscribe:

@@ -39,7 +39,7 @@ struct InfoReport {
             case "cpu": blocks.append(cpu())
             case "commandstats": blocks.append(commandStats())
             case "errorstats": blocks.append(errorStats())
-            case "cluster": blocks.append(block("Cluster", [("cluster_enabled", "1")]))
+            case "cluster": blocks.append(block("Cluster", [("cluster_enabled", "1")] + state.replication.infoFields(state.cluster.view())))
             case "keyspace": blocks.append(keyspace())
             case "ringcache": blocks.append(ringcache())
             default: break

@@ -71,6 +71,15 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var clusterConfigFile = ""
     /// `cluster-probe-interval` (ms): the SWIM protocol period; the other timers scale with it.
     public var clusterProbeInterval = 200
+    /// `min-replicas-ack`: replica acknowledgements every write waits for before its reply
+    /// (0 = reply at once, replicate asynchronously).
+    public var minReplicasAck = 0
+    /// `replica-ack-timeout` (ms): how long a write waits for them before it fails with
+    /// NOREPLICAS.
+    public var replicaAckTimeout = 1_000
+    /// `migration-max-bytes-per-sec`: the rate at which a node streams slots to a new owner;
+    /// 0 = as fast as the link takes them.
+    public var migrationMaxBytesPerSecond = 0
     /// The config file this node was started with, if any (INFO's `config_file`).
     public var configFile: String?
 
@@ -301,6 +310,15 @@ extension ServerConfiguration {
             let name = try single(values)
             guard !name.contains("/") else { throw DirectiveValueError(reason: "cluster-config-file is a file name under dir, not a path") }
             config.clusterConfigFile = name
+        }),
+        Directive(name: "min-replicas-ack", mutable: false, get: { String($0.minReplicasAck) }, set: { config, values throws(DirectiveValueError) in
+            config.minReplicasAck = try integer(values, in: 0...5)
+        }),
+        Directive(name: "replica-ack-timeout", mutable: false, get: { String($0.replicaAckTimeout) }, set: { config, values throws(DirectiveValueError) in
+            config.replicaAckTimeout = try integer(values, in: 1...600_000)
+        }),
+        Directive(name: "migration-max-bytes-per-sec", mutable: false, get: { String($0.migrationMaxBytesPerSecond) }, set: { config, values throws(DirectiveValueError) in
+            config.migrationMaxBytesPerSecond = try integer(values, in: 0...Int(Int32.max))
         }),
         Directive(name: "cluster-probe-interval", mutable: false, get: { String($0.clusterProbeInterval) }, set: { config, values throws(DirectiveValueError) in
             config.clusterProbeInterval = try integer(values, in: 10...60_000)

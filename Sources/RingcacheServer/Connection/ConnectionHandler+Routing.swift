@@ -54,7 +54,8 @@ extension ConnectionHandler {
         let refusal: String
         switch route {
         case .local:
-            return false
+            guard possiblyStale else { return false }
+            refusal = "TRYAGAIN This node was paused and is catching up with the cluster"
         case .down:
             refusal = "CLUSTERDOWN Hash slot not served"
         case let .elsewhere(slot, endpoint):

@@ -49,6 +49,12 @@ final class ConnectionHandler: ChannelInboundHandler {
     var subscribedPatterns: [[UInt8]] = []
     /// Some connection is in MONITOR mode, as of this read.
     var feedMonitors = false
+    /// The ring has other nodes, as of this read: writes are versioned and replicated.
+    var replicating = false
+    /// See `channelRead`: the node may have been paused past a failover.
+    var possiblyStale = false
+    /// What this connection's latest write waits for (WAIT, `min-replicas-ack`).
+    var lastWriteTickets: [ReplicationService.Ticket] = []
 
     /// Replies above this size are written out before the read completes.
     static let eagerWriteThreshold = 64 * 1024
@@ -105,7 +111,12 @@ final class ConnectionHandler: ChannelInboundHandler {
         clusterView = state.cluster.view()
         proxyRouting = state.proxyRouting.load(ordering: .relaxed)
         feedMonitors = state.monitors.isActive
+        replicating = state.replication.isActive.load(ordering: .relaxed)
         let now = WallClock.milliseconds()
+        // The bus has not ticked for longer than it takes the cluster to declare a node dead:
+        // this process was paused, and its slots may have moved on without it. Until the bus
+        // has caught up (and fenced the node if so), serve nothing from its data.
+        possiblyStale = replicating && now - state.cluster.lastTickAt.load(ordering: .relaxed) > state.cluster.fenceAfter
         process(&input, now: now, context: context)
         if awaitingProxy {
             // Hold further requests until the proxied reply is relayed.
@@ -217,8 +228,12 @@ final class ConnectionHandler: ChannelInboundHandler {
         let replyStart = writer.buffer.writerIndex
         switch spec.executor {
         case .engine:
-            state.engine.withEngine { engine in
-                engine.execute(spec, argv, now: now, into: &writer)
+            if spec.isWrite && replicating {
+                executeReplicatedWrite(spec, argv, now: now, replyStart: replyStart, context: context)
+            } else {
+                state.engine.withEngine { engine in
+                    engine.execute(spec, argv, now: now, into: &writer)
+                }
             }
         case .server:
             executeServerCommand(spec, argv, now: now, context: context)

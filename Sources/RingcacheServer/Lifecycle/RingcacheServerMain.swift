@@ -82,10 +82,11 @@ public enum RingcacheServerMain {
 
         let services = ServiceGroup(configuration: .init(
             services: [
-                .init(service: ClusterService(node: cluster)),
+                .init(service: ClusterService(node: cluster, replication: state.replication)),
                 .init(service: ClientListener(state: state, group: group)),
                 .init(service: BackgroundMaintenance(state: state)),
                 .init(service: AdminListener(state: state, group: group)),
+                .init(service: HandoffService(state: state)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger

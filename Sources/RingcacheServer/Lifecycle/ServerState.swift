@@ -23,6 +23,11 @@ public final class ServerState: Sendable {
     let latencyMonitor = LatencyMonitor()
     /// This node's place in the cluster: membership, the ring, the bus.
     let cluster: ClusterNode
+    /// Replication, fills and hand-offs between the owners of each slot.
+    let replication: ReplicationService
+    /// `min-replicas-ack` and `replica-ack-timeout` (ms).
+    let minReplicasAck: Int
+    let replicaAckTimeout: Int
     /// Connections to other nodes for `cluster-routing proxy`.
     let proxies = ProxyConnections(group: MultiThreadedEventLoopGroup.singleton)
     /// Set once the client listener accepts connections (the admin port's /ready).
@@ -56,6 +61,10 @@ public final class ServerState: Sendable {
     init(configuration: ServerConfiguration, cluster: ClusterNode, logger: Logger, now: Int64, seed: UInt64, runID: String) {
         self.cluster = cluster
         engine = LockedEngine(Engine(seed: seed, configuration: configuration.engineConfiguration))
+        replication = ReplicationService(localID: cluster.localID, configuration: configuration, engine: engine, logger: logger,
+                                         setPhase: { [cluster] phase in cluster.setPhase(phase) })
+        minReplicasAck = configuration.minReplicasAck
+        replicaAckTimeout = configuration.replicaAckTimeout
         self.configuration = Mutex(configuration)
         self.logger = logger
         snapshots = SnapshotManager(now: now)

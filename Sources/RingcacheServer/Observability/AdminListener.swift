@@ -71,7 +71,10 @@ final class AdminHTTPHandler: ChannelInboundHandler {
             (status, contentType, body) = (.ok, "text/plain", "ok\n")
         case (.GET, "/ready"):
             // Ready means serving clients and holding a place on the ring.
-            let ready = state.ready.load(ordering: .relaxed) && state.cluster.view().isJoined
+            // Joined, and past joining: a node being filled does not hold its slots yet.
+            let view = state.cluster.view()
+            let ready = state.ready.load(ordering: .relaxed) && view.isJoined
+                && view.members.first(where: \.isLocal)?.record.phase == .serving
             (status, contentType, body) = (ready ? .ok : .serviceUnavailable, "text/plain", ready ? "ready\n" : "not ready\n")
         case (.GET, "/cluster"):
             (status, contentType, body) = (.ok, "application/json", clusterJSON())

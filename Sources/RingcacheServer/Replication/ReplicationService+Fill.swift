@@ -1,0 +1,281 @@
+import CacheEngine
+import Cluster
+import NIOCore
+
+/// Which slots this node holds in full, which it has asked for, and what it has handed over.
+struct FillState: Sendable {
+    var filled = [Bool](repeating: false, count: HashSlot.count)
+    /// Slots asked for and not filled yet: from whom, and when (asked again after
+    /// `requestTimeout`, e.g. when the donor restarted mid-fill).
+    var requested: [Int: (donor: NodeID, at: Int64)] = [:]
+    /// When this node first had a plan: slots nobody else holds are taken as filled (empty)
+    /// only after `settleTime`, so a node that has not heard of everyone yet does not.
+    var firstPlanAt: Int64?
+    var purge = Set<Int>()
+    var purgeAt: Int64 = 0
+    var purging = false
+    /// Slots whose fill to a peer that peer acknowledged (what a leaving node waits for).
+    var handedOff: [NodeID: Set<Int>] = [:]
+    /// Fills served that have not ended yet.
+    var streaming = 0
+
+    static let requestTimeout: Int64 = 10_000
+    static let settleTime: Int64 = 2_000
+    static let purgeDelay: Int64 = 10_000
+
+    mutating func planChanged(now: Int64, joined: Bool) {
+        if firstPlanAt == nil && joined { firstPlanAt = now }
+    }
+
+    mutating func refused(_ slots: SlotRanges, now: Int64) {
+        // Ask again in half a second: the donor has not seen the ring change yet.
+        for slot in slots.slots {
+            if let request = requested[slot] { requested[slot] = (request.donor, now - Self.requestTimeout + 500) }
+        }
+    }
+
+    var slotsFilling: Int { requested.count }
+}
+
+extension ReplicationService {
+    /// Runs every 100 ms on the replication loop: asks for missing slots, takes slots nobody
+    /// else holds, turns a filled joiner into a serving member, and drops slots no longer owned.
+    func maintain(now: Int64) {
+        guard let routing = currentRouting() else { return }
+        let plan = routing.plan
+        var requests: [NodeID: [Int]] = [:]
+        var purgeSlots: [Int] = []
+        var becomeServing = false
+        fill.withLock { state in
+            guard let firstPlanAt = state.firstPlanAt else { return }
+            let settled = now - firstPlanAt >= FillState.settleTime
+            for slot in 0..<HashSlot.count {
+                guard plan.wanted[slot] else {
+                    if state.filled[slot] {
+                        state.filled[slot] = false
+                        state.purge.insert(slot)
+                        state.purgeAt = now + FillState.purgeDelay
+                    }
+                    state.requested[slot] = nil
+                    continue
+                }
+                if state.filled[slot] { continue }
+                if let request = state.requested[slot], now - request.at < FillState.requestTimeout { continue }
+                guard let donor = plan.donor(of: slot) else {
+                    // Nobody else holds it now: there is nothing to copy.
+                    if settled {
+                        state.filled[slot] = true
+                        state.purge.remove(slot)
+                    }
+                    continue
+                }
+                state.requested[slot] = (donor, now)
+                requests[donor, default: []].append(slot)
+            }
+            if routing.localPhase == .joining && plan.ownedNext.contains(true) {
+                becomeServing = (0..<HashSlot.count).allSatisfy { !plan.ownedNext[$0] || state.filled[$0] }
+            }
+            if !state.purge.isEmpty && now >= state.purgeAt && !state.purging {
+                purgeSlots = Array(state.purge)
+                state.purge.removeAll()
+                state.purging = true
+            }
+        }
+        for (donor, slots) in requests {
+            guard let link = routing.links[donor] else { continue }
+            let ranges = SlotRanges(slots: slots)
+            logger.info("Asking for slots", metadata: ["donor": "\(donor.short)", "slots": "\(slots.count)"])
+            link.enqueue(.fillRequest(ranges))
+        }
+        if becomeServing {
+            logger.notice("Every slot this node will own is filled: taking ownership")
+            setPhase(.serving)
+        }
+        if !purgeSlots.isEmpty { purge(purgeSlots) }
+    }
+
+    /// Another node asks for `slots`: stream the ones this node holds and may give it.
+    func serveFill(_ slots: SlotRanges, to peer: NodeID) {
+        guard let routing = currentRouting(), let link = routing.links[peer] else { return }
+        let filled = fill.withLock { $0.filled }
+        var eligible: [Int] = []
+        var refused: [Int] = []
+        for slot in slots.slots {
+            if filled[slot] && routing.plan.mayFill(slot, to: peer) { eligible.append(slot) } else { refused.append(slot) }
+        }
+        if !refused.isEmpty { link.enqueue(.fillRefused(SlotRanges(slots: refused))) }
+        guard !eligible.isEmpty else { return }
+        statistics.fillsServed.wrappingAdd(1, ordering: .relaxed)
+        fill.withLock { $0.streaming += 1 }
+        let ranges = SlotRanges(slots: eligible)
+        logger.info("Streaming slots", metadata: ["to": "\(peer.short)", "slots": "\(eligible.count)"])
+        link.enqueue(.fillBegin(ranges, clock: nextVersion(now: WallClock.milliseconds())))
+        var wanted = [Bool](repeating: false, count: HashSlot.count)
+        for slot in eligible { wanted[slot] = true }
+        streamStep(FillStream(peer: peer, link: link, ranges: ranges, slots: wanted), cursor: 0)
+    }
+
+    struct FillStream: Sendable {
+        let peer: NodeID
+        let link: ReplicationLink
+        let ranges: SlotRanges
+        let slots: [Bool]
+        var keys = 0
+        var bytes = 0
+        var started = WallClock.milliseconds()
+    }
+
+    /// One bounded slice of a fill: a few hundred table buckets under the engine lock, then
+    /// the loop is free again. Throttled to `migration-max-bytes-per-sec`, and paused while
+    /// the link has a large backlog.
+    private func streamStep(_ stream: FillStream, cursor: UInt64) {
+        var stream = stream
+        let now = WallClock.milliseconds()
+        var stepBytes = 0
+        let next = engine.withEngine { engine in
+            engine.walkStep(cursor: cursor, budget: 256, now: now) { key, view in
+                guard stream.slots[HashSlot.slot(for: key)] else { return }
+                let record = view.record()
+                stream.link.enqueue(.write(record))
+                stream.keys += 1
+                stepBytes += ReplicationLink.estimatedSize(.write(record))
+            }
+        }
+        stream.bytes += stepBytes
+        statistics.bytesStreamed.wrappingAdd(stepBytes, ordering: .relaxed)
+        if next == 0 {
+            // Recent deletes follow the keys, so the receiver drops copies deleted here.
+            let slots = stream.slots
+            let deletes = engine.withEngine { $0.tombstones(matching: { slots[HashSlot.slot(for: $0)] }, now: now) }
+            for record in deletes { stream.link.enqueue(.write(record)) }
+            let sequence = stream.link.enqueue(.fillEnd(stream.ranges, keys: stream.keys))
+            statistics.keysStreamed.wrappingAdd(stream.keys, ordering: .relaxed)
+            let peer = stream.peer
+            let slotList = stream.ranges.slots
+            logger.notice("Slots streamed", metadata: [
+                "to": "\(peer.short)", "slots": "\(slotList.count)", "keys": "\(stream.keys)", "bytes": "\(stream.bytes)",
+                "ms": "\(WallClock.milliseconds() - stream.started)",
+            ])
+            let link = stream.link
+            link.whenAcknowledged(sequence) { [self] in
+                fill.withLock { state in
+                    state.streaming -= 1
+                    if link.isAcknowledged(sequence) { state.handedOff[peer, default: []].formUnion(slotList) }
+                }
+            }
+            return
+        }
+        var delay: Int64 = 0
+        let rate = migrationBytesPerSecond.load(ordering: .relaxed)
+        if rate > 0 { delay = Int64(stepBytes) * 1000 / Int64(rate) }
+        if stream.link.pendingCount > 100_000 { delay = max(delay, 20) }
+        let loop = group.next()
+        let continued = stream
+        if delay > 0 {
+            loop.scheduleTask(in: .milliseconds(delay)) { self.streamStep(continued, cursor: next) }
+        } else {
+            loop.execute { self.streamStep(continued, cursor: next) }
+        }
+    }
+
+    /// A fill of `slots` starts: merge what follows by version (anti-entropy, never "the
+    /// donor wins": writes this node took while cut off survive if newer).
+    func beginFill(_ slots: SlotRanges, clock donorClock: UInt64, from peer: NodeID) {
+        var covered = [Bool](repeating: false, count: HashSlot.count)
+        for slot in slots.slots { covered[slot] = true }
+        let span = HybridLogicalClock.version(atMilliseconds: Engine.tombstoneRetention)
+        let merge = SlotMerge(slots: covered, keepLocalFrom: donorClock > span ? donorClock - span : 0)
+        merges.withLock { $0[peer] = merge }
+        logger.info("Filling slots", metadata: ["from": "\(peer.short)", "slots": "\(slots.count)"])
+    }
+
+    func endFill(_ slots: SlotRanges, keys: Int, from peer: NodeID) {
+        let list = slots.slots
+        if let merge = merges.withLock({ $0.removeValue(forKey: peer) }) {
+            let back = engine.withEngine { $0.finishMerge(merge, slotOf: { HashSlot.slot(for: $0) }, now: WallClock.milliseconds()) }
+            if !back.isEmpty, let link = link(to: peer) {
+                for record in back { link.enqueue(.write(record)) }
+                logger.notice("Sent back keys newer here than at the donor", metadata: ["to": "\(peer.short)", "keys": "\(back.count)"])
+            }
+        }
+        fill.withLock { state in
+            for slot in list {
+                state.filled[slot] = true
+                state.requested[slot] = nil
+            }
+        }
+        statistics.slotsFilled.wrappingAdd(list.count, ordering: .relaxed)
+        logger.notice("Slots filled", metadata: ["from": "\(peer.short)", "slots": "\(list.count)", "keys": "\(keys)"])
+    }
+
+    /// `peer` lost writes meant for this node: refill what it is the donor of.
+    func resync(from peer: NodeID) {
+        guard let plan = currentRouting()?.plan else { return }
+        fill.withLock { state in
+            for slot in 0..<HashSlot.count where state.filled[slot] && plan.donor(of: slot) == peer {
+                state.filled[slot] = false
+                state.requested[slot] = nil
+            }
+        }
+        logger.warning("A peer dropped writes for this node: refilling its slots", metadata: ["peer": "\(peer.short)"])
+    }
+
+    /// This node may hold stale data (it was paused, cut off, or declared dead): it stops
+    /// serving, refills every slot, and serves again once filled.
+    func fence(reason: String) {
+        fill.withLock { state in
+            state.filled = [Bool](repeating: false, count: HashSlot.count)
+            state.requested.removeAll()
+            state.firstPlanAt = WallClock.milliseconds()
+        }
+        logger.warning("This node may hold stale data: refilling before serving again", metadata: ["reason": "\(reason)"])
+        setPhase(.joining)
+    }
+
+    /// Deletes the keys of slots this node no longer owns, a slice at a time.
+    private func purge(_ slots: [Int]) {
+        var doomed = [Bool](repeating: false, count: HashSlot.count)
+        for slot in slots { doomed[slot] = true }
+        let wanted = currentRouting()?.plan.wanted ?? []
+        let removed = removeKeys { doomed[$0] && !(wanted.isEmpty ? false : wanted[$0]) }
+        statistics.keysPurged.wrappingAdd(removed, ordering: .relaxed)
+        fill.withLock { $0.purging = false }
+        if removed > 0 { logger.info("Dropped keys of slots no longer owned", metadata: ["slots": "\(slots.count)", "keys": "\(removed)"]) }
+    }
+
+    private func removeKeys(_ matches: (Int) -> Bool) -> Int {
+        var cursor: UInt64 = 0
+        var removed = 0
+        repeat {
+            let step = engine.withEngine { engine in
+                engine.removeStep(cursor: cursor, budget: 1024) { matches(HashSlot.slot(for: $0)) }
+            }
+            cursor = step.cursor
+            removed += step.removed
+        } while cursor != 0
+        return removed
+    }
+
+    /// A graceful exit: become `leaving`, wait (up to `timeout`) until every slot this node is
+    /// the primary of has reached its next owners and every queued write is acknowledged.
+    func handOff(timeout: Duration) async {
+        guard isActive.load(ordering: .relaxed) else { return }
+        setPhase(.leaving)
+        let deadline = ContinuousClock.now + timeout
+        let started = WallClock.milliseconds()
+        while ContinuousClock.now < deadline {
+            if let routing = currentRouting() {
+                let handoffs = routing.plan.handoffs()
+                let done = fill.withLock { state in
+                    handoffs.allSatisfy { peer, slots in state.handedOff[peer, default: []].isSuperset(of: slots) }
+                }
+                if done && routing.links.values.allSatisfy({ $0.pendingCount == 0 }) {
+                    logger.notice("Slots handed over", metadata: ["ms": "\(WallClock.milliseconds() - started)"])
+                    return
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        logger.warning("Leaving before every slot was handed over (timeout)")
+    }
+}

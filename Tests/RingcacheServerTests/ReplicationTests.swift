@@ -1,0 +1,151 @@
+import CacheEngine
+import Cluster
+import NIOCore
+import Testing
+
+@testable import RingcacheServer
+
+@Suite struct ReplicationCodecTests {
+    static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    @Test func everyFrameRoundTripsAndLargeBatchesAreCompressed() throws {
+        var random = SeededRandom(seed: 9)
+        let id = NodeID.random(using: &random)
+        let slots = SlotRanges(slots: [0, 1, 2, 7, 16383])
+        #expect(slots.ranges == [0...2, 7...7, 16383...16383])
+        let writes = (0..<500).map { index in
+            ReplicationOp.write(ReplicatedKey(key: Self.bytes("key:\(index)"), version: UInt64(index) << 22,
+                                              expiry: index % 2 == 0 ? 1_700_000_000_000 : nil,
+                                              value: index % 7 == 0 ? nil : Array(repeating: UInt8(ascii: "x"), count: 100)))
+        }
+        let frames: [ReplicationFrame] = [
+            .challenge(nonce: Array(0..<16)),
+            .hello(id: id, proof: Array(repeating: 7, count: 32)),
+            .batch(firstSequence: 42, ops: writes + [.fillRequest(slots), .fillBegin(slots, clock: 99), .fillEnd(slots, keys: 3),
+                                                      .fillRefused(slots), .resync]),
+            .batch(firstSequence: 1, ops: [.write(ReplicatedKey(key: [], version: 0, value: []))]),
+            .ack(sequence: .max),
+        ]
+        var buffer = ByteBuffer()
+        for frame in frames { ReplicationCodec.encode(frame, into: &buffer) }
+        #expect(buffer.readableBytes < 500 * 100 / 2, "the 50 KB batch of repetitive values is sent LZ4-compressed")
+        var decoded: [ReplicationFrame] = []
+        // Fed a byte at a time at first: frames may arrive split anywhere.
+        var stream = ByteBuffer()
+        var source = buffer
+        while source.readableBytes > 0 {
+            var chunk = source.readSlice(length: min(source.readableBytes, decoded.isEmpty ? 1 : 4096))!
+            stream.writeBuffer(&chunk)
+            while let frame = try ReplicationCodec.decode(&stream) { decoded.append(frame) }
+        }
+        #expect(decoded == frames)
+    }
+
+    @Test func aCorruptFrameIsAnErrorNotACrash() {
+        var buffer = ByteBuffer()
+        buffer.writeInteger(UInt32(5))
+        buffer.writeInteger(UInt8(3))
+        buffer.writeInteger(UInt32(0xFFFF_FFFF))
+        #expect(throws: ReplicationCodec.DecodeError.self) { _ = try ReplicationCodec.decode(&buffer) }
+    }
+}
+
+/// Split writes across a partition heal to the higher version on every owner (issue 6),
+/// simulated: two owners of every slot take writes while cut off from each other, then run
+/// the fill's anti-entropy merge (`SlotMerge`) exactly as the replication links do.
+@Suite struct SplitBrainHealTests {
+    final class Owner {
+        let engine = Engine(seed: 1)
+        var clock: HybridLogicalClock
+        var now: Int64
+
+        init(id: NodeID, now: Int64) {
+            engine.versioning = true
+            clock = HybridLogicalClock(nodeID: id)
+            self.now = now
+        }
+
+        /// A local write: a fresh version, applied here.
+        func write(_ key: String, _ value: String?) -> ReplicatedKey {
+            now += 1
+            let record = ReplicatedKey(key: Array(key.utf8), version: clock.next(now: now), value: value.map { Array($0.utf8) })
+            engine.apply(record, now: now)
+            return record
+        }
+
+        func value(_ key: String) -> String? {
+            guard engine.version(of: Array(key.utf8), now: now) != nil else { return nil }
+            var found: String?
+            var cursor: UInt64 = 0
+            repeat {
+                cursor = engine.walkStep(cursor: cursor, budget: 1024, now: now) { entryKey, view in
+                    if Array(entryKey) == Array(key.utf8) { found = String(decoding: view.record().value ?? [], as: UTF8.self) }
+                }
+            } while cursor != 0
+            return found
+        }
+
+        /// What a donor streams for a fill of every slot: its keys, then its recent deletes.
+        func fillStream() -> [ReplicatedKey] {
+            var records: [ReplicatedKey] = []
+            var cursor: UInt64 = 0
+            repeat {
+                cursor = engine.walkStep(cursor: cursor, budget: 64, now: now) { _, view in records.append(view.record()) }
+            } while cursor != 0
+            return records + engine.tombstones(matching: { _ in true }, now: now)
+        }
+    }
+
+    /// Receiver merges a fill from donor; what it holds newer goes back to the donor.
+    static func heal(donor: Owner, receiver: Owner) {
+        let span = HybridLogicalClock.version(atMilliseconds: Engine.tombstoneRetention)
+        let donorClock = donor.clock.next(now: donor.now)
+        var merge = SlotMerge(slots: [Bool](repeating: true, count: HashSlot.count), keepLocalFrom: donorClock - span)
+        for record in donor.fillStream() { receiver.engine.apply(record, merging: &merge, now: receiver.now) }
+        let back = receiver.engine.finishMerge(merge, slotOf: { HashSlot.slot(for: $0) }, now: receiver.now)
+        for record in back { donor.engine.apply(record, now: donor.now) }
+    }
+
+    @Test(arguments: [false, true])
+    func bothOwnersEndWithTheNewestWriteOfEveryKey(minorityIsDonor: Bool) {
+        var random = SeededRandom(seed: 21)
+        let a = Owner(id: NodeID.random(using: &random), now: 1_700_000_000_000)
+        // B's wall clock runs 40 ms behind A's.
+        let b = Owner(id: NodeID.random(using: &random), now: 1_700_000_000_000 - 40)
+        var newest: [String: ReplicatedKey] = [:]
+        func note(_ record: ReplicatedKey) {
+            let key = String(decoding: record.key, as: UTF8.self)
+            if (newest[key]?.version ?? 0) < record.version { newest[key] = record }
+        }
+        // Before the partition: written on A, replicated to B.
+        for index in 0..<100 {
+            let record = a.write("k\(index)", "base-\(index)")
+            b.engine.apply(record, now: b.now)
+            note(record)
+        }
+        // The partition: each side takes writes for overlapping keys, interleaved in time.
+        for step in 0..<200 {
+            let index = Int(random.next() % 100)
+            let deleting = random.next() % 10 == 0
+            if step % 2 == 0 {
+                note(a.write("k\(index)", deleting ? nil : "A-\(step)"))
+            } else {
+                b.now += 1
+                note(b.write("k\(index)", deleting ? nil : "B-\(step)"))
+            }
+        }
+        note(a.write("only-on-a", "a"))
+        note(b.write("only-on-b", "b"))
+        // The heal: one side fills the other, which sends back what it holds newer.
+        if minorityIsDonor { Self.heal(donor: b, receiver: a) } else { Self.heal(donor: a, receiver: b) }
+        var checked = 0
+        for (key, record) in newest {
+            let expected = record.value.map { String(decoding: $0, as: UTF8.self) }
+            #expect(a.value(key) == expected, "A, \(key)")
+            #expect(b.value(key) == expected, "B, \(key)")
+            checked += 1
+        }
+        #expect(checked == 102)
+        #expect(a.engine.keyspace.count == b.engine.keyspace.count)
+    }
+}
