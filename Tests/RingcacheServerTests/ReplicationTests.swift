@@ -21,7 +21,7 @@ import Testing
         let frames: [ReplicationFrame] = [
             .challenge(nonce: Array(0..<16)),
             .hello(id: id, proof: Array(repeating: 7, count: 32)),
-            .batch(firstSequence: 42, ops: writes + [.fillRequest(slots), .fillBegin(slots, clock: 99), .fillEnd(slots, keys: 3),
+            .batch(firstSequence: 42, ops: writes + [.fillRequest(slots, digests: [1, 2, 3, 4, .max]), .fillBegin(slots, clock: 99), .fillEnd(slots, keys: 3),
                                                       .fillRefused(slots), .resync]),
             .batch(firstSequence: 1, ops: [.write(ReplicatedKey(key: [], version: 0, value: []))]),
             .ack(sequence: .max),
@@ -136,6 +136,12 @@ import Testing
         }
         note(a.write("only-on-a", "a"))
         note(b.write("only-on-b", "b"))
+        let everySlot = [Bool](repeating: true, count: HashSlot.count)
+        func digests(_ owner: Owner) -> [UInt64] {
+            owner.engine.slotDigests(slotOf: { HashSlot.slot(for: $0) }, wanted: everySlot, now: owner.now)
+        }
+        let differing = zip(digests(a), digests(b)).filter { $0 != $1 }.count
+        #expect(differing > 50, "the partition left many slots different")
         // The heal: one side fills the other, which sends back what it holds newer.
         if minorityIsDonor { Self.heal(donor: b, receiver: a) } else { Self.heal(donor: a, receiver: b) }
         var checked = 0
@@ -146,6 +152,7 @@ import Testing
             checked += 1
         }
         #expect(checked == 102)
+        #expect(digests(a) == digests(b), "healed owners agree on every slot's digest: the next fill copies nothing")
         #expect(a.engine.keyspace.count == b.engine.keyspace.count)
     }
 }

@@ -253,3 +253,38 @@ extension Engine {
         }
     }
 }
+
+extension Engine {
+    /// Per-slot digests for anti-entropy: the XOR over the slot's live keys of a hash of the
+    /// key and its version, so two owners holding the same writes of a slot have equal
+    /// digests whatever order they received them in, and comparing 8 bytes per slot tells
+    /// which slots differ (Dynamo §4.7 compares Merkle trees for the same purpose). Slots
+    /// `wanted` does not select are left 0. One walk over the keyspace.
+    public func slotDigests(slotOf: (UnsafeRawBufferPointer) -> Int, wanted: [Bool], now: Int64) -> [UInt64] {
+        var digests = [UInt64](repeating: 0, count: wanted.count)
+        var cursor: UInt64 = 0
+        repeat {
+            cursor = keyspace.scanStep(cursor: cursor) { entry in
+                guard !Keyspace.isExpired(entry, now: now) else { return }
+                let slot = slotOf(entry.key)
+                guard wanted[slot] else { return }
+                digests[slot] ^= Self.digest(entry.key, version: entry.version)
+            }
+        } while cursor != 0
+        return digests
+    }
+
+    /// FNV-1a over the key, then the version mixed in with SplitMix64's finaliser. Not
+    /// seeded: every node must compute the same value.
+    static func digest(_ key: UnsafeRawBufferPointer, version: UInt64) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        var mixed = hash ^ version &+ 0x9E37_79B9_7F4A_7C15
+        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+        return mixed ^ (mixed >> 31)
+    }
+}

@@ -42,8 +42,9 @@ struct SlotRanges: Equatable, Sendable, CustomStringConvertible {
 enum ReplicationOp: Equatable, Sendable {
     /// A key's state after a write (or a fill), applied if newer.
     case write(ReplicatedKey)
-    /// "Send me these slots": from a node that will own them to a current owner.
-    case fillRequest(SlotRanges)
+    /// "Send me these slots": from a node that will own them to a current owner, with the
+    /// requester's digest of each (in slot order): slots whose digests match need no copy.
+    case fillRequest(SlotRanges, digests: [UInt64])
     /// The fill of these slots starts, at the donor's clock reading `clock`: the receiver
     /// merges what follows by version and, at `fillEnd`, drops its stale copies and sends back
     /// what it holds newer (see `SlotMerge`).
@@ -178,7 +179,10 @@ enum ReplicationCodec {
             } else {
                 buffer.writeInteger(UInt8(0))
             }
-        case .fillRequest(let slots): writeRanges(2, slots, into: &buffer)
+        case .fillRequest(let slots, let digests):
+            writeRanges(2, slots, into: &buffer)
+            buffer.writeInteger(UInt32(digests.count))
+            for digest in digests { buffer.writeInteger(digest) }
         case .fillBegin(let slots, let clock):
             writeRanges(3, slots, into: &buffer)
             buffer.writeInteger(clock)
@@ -203,7 +207,14 @@ enum ReplicationCodec {
                 value = bytes
             }
             return .write(ReplicatedKey(key: key, version: version, expiry: expiry < 0 ? nil : expiry, value: value))
-        case 2: return readRanges(&buffer).map { .fillRequest($0) }
+        case 2:
+            guard let slots = readRanges(&buffer), let count = buffer.readInteger(as: UInt32.self), count <= HashSlot.count else { return nil }
+            var digests: [UInt64] = []
+            for _ in 0..<count {
+                guard let digest = buffer.readInteger(as: UInt64.self) else { return nil }
+                digests.append(digest)
+            }
+            return .fillRequest(slots, digests: digests)
         case 3:
             guard let slots = readRanges(&buffer), let clock = buffer.readInteger(as: UInt64.self) else { return nil }
             return .fillBegin(slots, clock: clock)

@@ -81,11 +81,17 @@ extension ReplicationService {
                 state.purging = true
             }
         }
-        for (donor, slots) in requests {
-            guard let link = routing.links[donor] else { continue }
-            let ranges = SlotRanges(slots: slots)
-            logger.info("Asking for slots", metadata: ["donor": "\(donor.short)", "slots": "\(slots.count)"])
-            link.enqueue(.fillRequest(ranges))
+        if !requests.isEmpty {
+            // What this node holds of them, so the donor sends only slots that differ.
+            var asked = [Bool](repeating: false, count: HashSlot.count)
+            for slots in requests.values { for slot in slots { asked[slot] = true } }
+            let digests = engine.withEngine { $0.slotDigests(slotOf: { HashSlot.slot(for: $0) }, wanted: asked, now: now) }
+            for (donor, slots) in requests {
+                guard let link = routing.links[donor] else { continue }
+                let ranges = SlotRanges(slots: slots)
+                logger.info("Asking for slots", metadata: ["donor": "\(donor.short)", "slots": "\(slots.count)"])
+                link.enqueue(.fillRequest(ranges, digests: ranges.slots.map { digests[$0] }))
+            }
         }
         if becomeServing {
             logger.notice("Every slot this node will own is filled: taking ownership")
@@ -95,15 +101,34 @@ extension ReplicationService {
     }
 
     /// Another node asks for `slots`: stream the ones this node holds and may give it.
-    func serveFill(_ slots: SlotRanges, to peer: NodeID) {
+    func serveFill(_ slots: SlotRanges, digests theirs: [UInt64], to peer: NodeID) {
         guard let routing = currentRouting(), let link = routing.links[peer] else { return }
         let filled = fill.withLock { $0.filled }
-        var eligible: [Int] = []
+        var candidates: [Int] = []
         var refused: [Int] = []
         for slot in slots.slots {
-            if filled[slot] && routing.plan.mayFill(slot, to: peer) { eligible.append(slot) } else { refused.append(slot) }
+            if filled[slot] && routing.plan.mayFill(slot, to: peer) { candidates.append(slot) } else { refused.append(slot) }
         }
         if !refused.isEmpty { link.enqueue(.fillRefused(SlotRanges(slots: refused))) }
+        guard !candidates.isEmpty else { return }
+        // Slots whose digests match are already identical there: done without a copy.
+        let listed = slots.slots
+        var theirDigest = [UInt64?](repeating: nil, count: HashSlot.count)
+        if theirs.count == listed.count { for (slot, digest) in zip(listed, theirs) { theirDigest[slot] = digest } }
+        var asked = [Bool](repeating: false, count: HashSlot.count)
+        for slot in candidates { asked[slot] = true }
+        let ours = engine.withEngine { $0.slotDigests(slotOf: { HashSlot.slot(for: $0) }, wanted: asked, now: WallClock.milliseconds()) }
+        let same = candidates.filter { theirDigest[$0] == ours[$0] }
+        let eligible = candidates.filter { theirDigest[$0] != ours[$0] }
+        if !same.isEmpty {
+            let sequence = link.enqueue(.fillEnd(SlotRanges(slots: same), keys: 0))
+            statistics.slotsIdentical.wrappingAdd(same.count, ordering: .relaxed)
+            link.whenAcknowledged(sequence) { [self] in
+                fill.withLock { state in
+                    if link.isAcknowledged(sequence) { state.handedOff[peer, default: []].formUnion(same) }
+                }
+            }
+        }
         guard !eligible.isEmpty else { return }
         statistics.fillsServed.wrappingAdd(1, ordering: .relaxed)
         fill.withLock { $0.streaming += 1 }
@@ -185,13 +210,20 @@ extension ReplicationService {
         for slot in slots.slots { covered[slot] = true }
         let span = HybridLogicalClock.version(atMilliseconds: Engine.tombstoneRetention)
         let merge = SlotMerge(slots: covered, keepLocalFrom: donorClock > span ? donorClock - span : 0)
-        merges.withLock { $0[peer] = merge }
+        merges.withLock { $0[peer] = (slots, merge) }
         logger.info("Filling slots", metadata: ["from": "\(peer.short)", "slots": "\(slots.count)"])
     }
 
     func endFill(_ slots: SlotRanges, keys: Int, from peer: NodeID) {
         let list = slots.slots
-        if let merge = merges.withLock({ $0.removeValue(forKey: peer) }) {
+        // The end of the merge under way for exactly these slots (an end for slots whose
+        // digests matched has no merge).
+        let finished = merges.withLock { merges -> SlotMerge? in
+            guard let (merging, merge) = merges[peer], merging == slots else { return nil }
+            merges[peer] = nil
+            return merge
+        }
+        if let merge = finished {
             let back = engine.withEngine { $0.finishMerge(merge, slotOf: { HashSlot.slot(for: $0) }, now: WallClock.milliseconds()) }
             if !back.isEmpty, let link = link(to: peer) {
                 for record in back { link.enqueue(.write(record)) }

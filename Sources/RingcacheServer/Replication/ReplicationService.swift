@@ -31,7 +31,7 @@ final class ReplicationService: Sendable {
     private let routing = Mutex<Routing?>(nil)
     let fill = Mutex<FillState>(FillState())
     /// Fills being received, by donor.
-    let merges = Mutex<[NodeID: SlotMerge]>([:])
+    let merges = Mutex<[NodeID: (slots: SlotRanges, merge: SlotMerge)]>([:])
     private let listener = Mutex<Channel?>(nil)
     /// Set while the ring has other nodes: writes are versioned and replicated.
     let isActive = Atomic<Bool>(false)
@@ -48,6 +48,7 @@ final class ReplicationService: Sendable {
         let fillsServed = Atomic<Int>(0)
         let slotsFilled = Atomic<Int>(0)
         let keysPurged = Atomic<Int>(0)
+        let slotsIdentical = Atomic<Int>(0)
     }
 
     /// The plan and the links it routes writes over, replaced together on every ring change.
@@ -253,6 +254,7 @@ final class ReplicationService: Sendable {
             ("cluster_replication_tombstones", String(engine.withEngine { $0.tombstoneCount })),
             ("cluster_replication_auth_failed", String(authenticationFailures.load(ordering: .relaxed))),
             ("cluster_keys_purged", String(statistics.keysPurged.load(ordering: .relaxed))),
+            ("cluster_migration_slots_identical", String(statistics.slotsIdentical.load(ordering: .relaxed))),
         ]
     }
 
@@ -272,9 +274,9 @@ final class ReplicationService: Sendable {
                     var applied = 0
                     for record in writes {
                         let changed: Bool
-                        if var merge = merges[peer], merge.slots[HashSlot.slot(for: record.key)] {
+                        if var (slots, merge) = merges[peer], merge.slots[HashSlot.slot(for: record.key)] {
                             changed = engine.apply(record, merging: &merge, now: now)
-                            merges[peer] = merge
+                            merges[peer] = (slots, merge)
                         } else {
                             changed = engine.apply(record, now: now)
                         }
@@ -294,7 +296,7 @@ final class ReplicationService: Sendable {
             flushWrites()
             switch op {
             case .write: break
-            case .fillRequest(let slots): serveFill(slots, to: peer)
+            case .fillRequest(let slots, let digests): serveFill(slots, digests: digests, to: peer)
             case .fillBegin(let slots, let clock): beginFill(slots, clock: clock, from: peer)
             case .fillEnd(let slots, let keys): endFill(slots, keys: keys, from: peer)
             case .fillRefused(let slots): fill.withLock { $0.refused(slots, now: WallClock.milliseconds()) }
