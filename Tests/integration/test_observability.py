@@ -164,6 +164,17 @@ def test_cluster_metrics_count_members_and_gossip(start_server):
     assert sample[("ringcache_cluster_primary_slots", ())] + int(member.client().info("ringcache")["ring_primary_slots"]) == 16384
     assert sample[("ringcache_cluster_bus_dropped_total", (("reason", "unauthenticated"),))] == 0
     assert 1.0 <= sample[("ringcache_cluster_ring_balance", ())] <= 1.1
+    # Replication: the seed holds a copy of the member's slots, so it applies what the member
+    # is sent; once everything is acknowledged nothing is pending.
+    from redis.cluster import RedisCluster
+    writer = RedisCluster(host="127.0.0.1", port=seed.port)
+    for index in range(200):
+        writer.set(f"metric:{index}", index)
+    wait_until(lambda: metrics(admin)[("ringcache_replication_keys_applied_total", ())] > 0, timeout=10,
+               message="the seed to apply the member's writes")
+    wait_until(lambda: metrics(admin)[("ringcache_replication_pending_ops", ())] == 0, timeout=10,
+               message="every write acknowledged")
+    assert metrics(admin)[("ringcache_cluster_slots_moving", ())] == 0
     member.process.kill()
     member.process.wait(timeout=5)
     wait_until(lambda: metrics(admin)[("ringcache_cluster_members", (("state", "dead"),))] == 1, timeout=10, message="the killed member counted dead")

@@ -100,13 +100,29 @@ struct PrometheusExposition {
             ("ringcache_cluster_primary_slots", "gauge", "Slots this node is primary for.", primary),
             ("ringcache_cluster_replica_slots", "gauge", "Slots this node holds as a replica.", replica),
             ("ringcache_cluster_joined", "gauge", "1 once this node holds a place on the ring.", view.isJoined ? 1 : 0),
-        ]
+        ] + replicationSingles(view)
         for (name, type, help, value) in clusterSingles {
             family(&out, name, type, help)
             sample(&out, name, [:], value)
         }
         family(&out, "ringcache_cluster_ring_balance", "gauge", "Largest primary share over the mean share.")
         line(&out, "ringcache_cluster_ring_balance", [:], String(format2: view.map.isEmpty ? 0 : view.map.imbalance()))
+    }
+
+    /// Replication and moves (issue 6): what is queued for peers, what is moving.
+    private func replicationSingles(_ view: ClusterView) -> [(String, String, String, Int)] {
+        let fields = Dictionary(state.replication.infoFields(view), uniquingKeysWith: { first, _ in first })
+        func value(_ field: String) -> Int { Int(fields[field] ?? "") ?? 0 }
+        return [
+            ("ringcache_replication_pending_ops", "gauge", "Writes queued for peers and not acknowledged yet (replication lag, in ops; hints while a peer is away).", value("cluster_replication_pending_ops")),
+            ("ringcache_replication_links_up", "gauge", "Replication links to peers that are connected.", value("cluster_replication_links_up")),
+            ("ringcache_replication_keys_applied_total", "counter", "Keys applied from other owners (replication and fills).", value("cluster_replication_keys_applied")),
+            ("ringcache_cluster_slots_moving", "gauge", "Slots whose owners are changing (joins, leaves, failovers under way).", value("cluster_slots_moving")),
+            ("ringcache_cluster_slots_filling", "gauge", "Slots this node has asked a donor for and not received yet.", value("cluster_slots_filling")),
+            ("ringcache_migration_keys_sent_total", "counter", "Keys streamed to new owners.", value("cluster_migration_keys_sent")),
+            ("ringcache_migration_bytes_sent_total", "counter", "Bytes streamed to new owners.", value("cluster_migration_bytes_sent")),
+            ("ringcache_migration_slots_received_total", "counter", "Slots this node was filled with.", value("cluster_migration_slots_received")),
+        ]
     }
 
     private func family(_ out: inout String, _ name: String, _ type: String, _ help: String) {
