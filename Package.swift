@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "RingcacheClient", targets: ["RingcacheClient"]),
         .library(name: "RingcacheSQLite", targets: ["RingcacheSQLite"]),
         .executable(name: "ringcache-catalogue-example", targets: ["ringcache-catalogue-example"]),
+        .executable(name: "ringcache-bench", targets: ["ringcache-bench"]),
+        .executable(name: "ringctl", targets: ["ringctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -25,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        // Command-line parsing for ringctl and ringcache-bench.
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         .target(
@@ -81,6 +85,17 @@ let package = Package(
             dependencies: ["RingcacheClient", "RingcacheSQLite"],
             swiftSettings: strictSwift6
         ),
+        .target(name: "BenchCore", swiftSettings: strictSwift6),
+        .executableTarget(
+            name: "ringcache-bench",
+            dependencies: ["RingcacheClient", "BenchCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSwift6
+        ),
+        .executableTarget(
+            name: "ringctl",
+            dependencies: ["RingcacheClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSwift6
+        ),
         .executableTarget(
             name: "ringcache-server",
             dependencies: ["RingcacheServer"],
@@ -90,6 +105,7 @@ let package = Package(
         .testTarget(name: "CLZ4Tests", dependencies: ["CLZ4"], swiftSettings: strictSwift6),
         .testTarget(name: "CacheEngineTests", dependencies: ["CacheEngine", "RESP"], swiftSettings: strictSwift6),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"], swiftSettings: strictSwift6),
+        .testTarget(name: "BenchCoreTests", dependencies: ["BenchCore"], swiftSettings: strictSwift6),
         .testTarget(name: "RingcacheServerTests", dependencies: ["RingcacheServer", "CacheEngine", "Cluster"], swiftSettings: strictSwift6),
         .testTarget(
             name: "RingcacheClientTests",

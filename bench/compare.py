@@ -5,12 +5,13 @@ alike. Reports medians and the Ringcache/Redis ratio:
 
 - redis-benchmark -t set,get -d 32 -r 1000000 -n 1000000 -c 50 at -P 1 and -P 16 (ops/s, p50, p99)
 - redis-benchmark -t get -c 1 -P 1: round-trip latency (p50)
+- ringcache-bench (on RingcacheClient): Zipf(0.99) keys, 90% GET / 10% SET, 1 KiB random
+  values, 50 connections (ops/s, p50, p99)
 - bytes per key (1,000,000 keys, 32-byte values; from RSS growth)
 
 and writes the table into bench/RESULTS.md (between the compare markers) with a PNG chart of
 the ratios. --quick runs one small round and writes nothing unless --write is given; CI uses it
-to keep this script working, without asserting speed. ringcache-bench (issue 9's own load
-generator, on the client library) does not exist yet, so its row is absent.
+to keep this script working, without asserting speed.
 
     python3 bench/compare.py [--rounds 3] [--quick] [--chart PATH] [--no-write]
 """
@@ -35,13 +36,26 @@ def redis_benchmark(port: int, *arguments: str) -> dict[str, dict[str, float]]:
             for row in csv.DictReader(io.StringIO(out))}
 
 
+def ringcache_bench(port: int, seconds: float, keys: int) -> dict[str, float]:
+    """ringcache-bench on the load generator's CPU: the client library against either server
+    (Redis without cluster support is one node to it)."""
+    import json
+    bench = str(ROOT / ".build" / "release" / "ringcache-bench")
+    command = ["taskset", "-c", "0", bench, "--port", str(port), "--connections", "50", "--pipeline", "1",
+               "--keys", str(keys), "--distribution", "zipf", "--alpha", "0.99", "--value-size", "1024",
+               "--read-ratio", "0.9", "--duration", str(seconds), "--populate", "--json", "--quiet"]
+    report = json.loads(subprocess.run(command, capture_output=True, text=True, check=True, timeout=600).stdout)
+    assert report["errors"] == 0, report
+    return {"rps": report["ops_per_sec"], "p50": report["latency_us"]["p50"] / 1000, "p99": report["latency_us"]["p99"] / 1000}
+
+
 def bytes_per_key(server, keys: int) -> float:
     before = server.rss()
     pipe_load(server, "".join(f"SET key:{i:07d} {'v' * 32}\r\n" for i in range(1, keys + 1)))
     return (server.rss() - before) / keys
 
 
-def run_round(start, requests: int, latency_requests: int, keys: int) -> dict[str, float]:
+def run_round(start, requests: int, latency_requests: int, keys: int, bench_seconds: float) -> dict[str, float]:
     results = {}
     with start(cpu=1) as server:
         for pipeline in (1, 16):
@@ -52,6 +66,8 @@ def run_round(start, requests: int, latency_requests: int, keys: int) -> dict[st
                     results[f"{test} -P {pipeline} {measure}"] = rows[test][measure]
         rows = redis_benchmark(server.port, "-t", "get", "-n", str(latency_requests), "-c", "1", "-P", "1")
         results["GET -c 1 p50"] = rows["GET"]["p50"]
+        for measure, value in ringcache_bench(server.port, bench_seconds, min(keys, 100_000)).items():
+            results[f"bench zipf {measure}"] = value
     with start() as server:
         results["bytes per key"] = bytes_per_key(server, keys)
     return results
@@ -63,6 +79,8 @@ ROWS = [
     ("SET -P 16 rps", "SET ops/s, -P 16", True), ("SET -P 16 p50", "SET p50 ms, -P 16", False), ("SET -P 16 p99", "SET p99 ms, -P 16", False),
     ("GET -P 16 rps", "GET ops/s, -P 16", True), ("GET -P 16 p50", "GET p50 ms, -P 16", False), ("GET -P 16 p99", "GET p99 ms, -P 16", False),
     ("GET -c 1 p50", "round trip, -c 1 -P 1 (p50 ms)", False),
+    ("bench zipf rps", "ringcache-bench Zipf 90/10 1 KiB ops/s", True), ("bench zipf p50", "ringcache-bench p50 ms", False),
+    ("bench zipf p99", "ringcache-bench p99 ms", False),
     ("bytes per key", "bytes per key (RSS)", False),
 ]
 
@@ -82,7 +100,7 @@ def main():
     samples: dict[str, dict[str, list[float]]] = {"redis": {}, "ringcache": {}}
     for _ in range(rounds):
         for name, start in (("redis", start_redis), ("ringcache", lambda **kw: start_ringcache("--value-compression-threshold", "0", **kw))):
-            for key, value in run_round(start, requests, latency_requests, keys).items():
+            for key, value in run_round(start, requests, latency_requests, keys, 2 if arguments.quick else 10).items():
                 samples[name].setdefault(key, []).append(value)
     medians = {name: {key: statistics.median(values) for key, values in data.items()} for name, data in samples.items()}
     lines = [f"Measured {datetime.date.today().isoformat()} on {machine()}; Redis {redis_version()}; "
@@ -94,7 +112,7 @@ def main():
         redis_value, ring_value = medians["redis"][key], medians["ringcache"][key]
         ratio = ring_value / redis_value if redis_value else float("nan")
         better = ratio if higher_is_better else (1 / ratio if ratio else float("nan"))
-        if key.endswith("rps") or key in ("GET -c 1 p50", "bytes per key"):
+        if key.endswith("rps") or key in ("GET -c 1 p50", "bytes per key", "bench zipf p99"):
             ratios.append((label, better))
         fmt = (lambda v: f"{v:,.0f}") if key.endswith("rps") else (lambda v: f"{v:.1f}") if key == "bytes per key" else (lambda v: f"{v:.3f}")
         lines.append(f"| {label} | {fmt(redis_value)} | {fmt(ring_value)} | {ratio:.2f}x |")

@@ -24,7 +24,10 @@ public final class RingcacheClient: Sendable {
         public var connectionsPerNode = 2
         public var connectTimeout: Duration = .seconds(1)
         public var commandTimeout: Duration = .seconds(2)
-        public var maxRedirects = 5
+        /// Redirects one call follows (as redis-py's 16). Past the second, each waits a
+        /// backoff first: nodes whose views briefly disagree (a slot changing hands) can send
+        /// a request back and forth until gossip reaches them both.
+        public var maxRedirects = 16
         public var retry = RetryPolicy()
         public var circuitBreaker = CircuitBreaker()
         /// Read from replicas too (the connection sends READONLY), spreading reads.
@@ -133,6 +136,10 @@ public final class RingcacheClient: Sendable {
                         case let .moved(movedSlot, endpoint):
                             state.withLock { $0.topology?.move(slot: movedSlot, to: endpoint) }
                             scheduleRefresh()
+                            if redirects > 2 {
+                                let delay = state.withLock { configuration.retry.delay(beforeRetry: redirects - 3, using: &$0.random) }
+                                do { try await Task.sleep(for: delay) } catch { throw .cancelled }
+                            }
                             target = endpoint
                             asking = false
                         case let .ask(_, endpoint):
@@ -156,6 +163,17 @@ public final class RingcacheClient: Sendable {
                 asking = false
             }
         }
+    }
+
+    /// Runs one command on the node at `endpoint`, whatever slots it owns: for admin tools
+    /// that ask each node about itself (INFO, CLUSTER INFO, CLUSTER LEAVE).
+    public func execute(_ command: [[UInt8]], on endpoint: Endpoint) async throws(RingcacheError) -> RESPValue {
+        try await send([command], to: endpoint).last!
+    }
+
+    /// The hash slot of a key, as the cluster computes it (CRC16 with hash tags).
+    public static func slot(for key: String) -> Int {
+        HashSlot.slot(for: Array(key.utf8))
     }
 
     /// The node for a slot: its primary, or for reads with `readFromReplicas` any owner in turn.
