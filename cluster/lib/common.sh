@@ -61,6 +61,24 @@ ensure_test_deps() {
             || apt_install python3-redis python3-pytest python3-prometheus-client
         python3 -c 'import redis, pytest, prometheus_client' >/dev/null 2>&1 || die "could not install python3's redis, pytest and prometheus_client modules"
     fi
+    # The Kubernetes manifests are checked against the API schemas when this installs.
+    if ! python3 -c 'import kubernetes_validate, yaml' >/dev/null 2>&1; then
+        say "==> pip install kubernetes-validate"
+        python3 -m pip install --quiet --disable-pip-version-check kubernetes-validate 2>/dev/null \
+            || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages kubernetes-validate 2>/dev/null \
+            || say "    (kubernetes-validate could not be installed: the manifest check will be skipped)"
+    fi
+}
+
+# python3's redis module (the demos read the slot table with it).
+ensure_python_redis() {
+    python3 -c 'import redis' >/dev/null 2>&1 && return 0
+    command -v python3 >/dev/null 2>&1 || apt_install python3 python3-pip
+    say "==> pip install redis"
+    python3 -m pip install --quiet --disable-pip-version-check redis 2>/dev/null \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages redis 2>/dev/null \
+        || apt_install python3-redis
+    python3 -c 'import redis' >/dev/null 2>&1 || die "could not install python3's redis module"
 }
 
 # redis-cli, which the cluster scripts use to ask nodes how the cluster stands.
@@ -81,13 +99,19 @@ ensure_bench_deps() {
     fi
 }
 
-# Builds the release server unless it is already up to date (swift build is incremental).
+# Builds the release server, ringctl and ringcache-bench unless they are up to date (swift
+# build is incremental).
 build_release() {
-    say "==> swift build -c release --product ringcache-server"
-    (cd "$RINGCACHE_ROOT" && swift build -c release --product ringcache-server 2>&1 | tail -n 3) || die "release build failed"
+    local product
+    for product in ringcache-server ringctl ringcache-bench; do
+        say "==> swift build -c release --product $product"
+        (cd "$RINGCACHE_ROOT" && swift build -c release --product "$product" 2>&1 | tail -n 3) || die "release build of $product failed"
+        [ -x "$RINGCACHE_ROOT/.build/release/$product" ] || die "release build did not produce .build/release/$product"
+    done
     RINGCACHE_SERVER="$RINGCACHE_ROOT/.build/release/ringcache-server"
-    [ -x "$RINGCACHE_SERVER" ] || die "release build did not produce $RINGCACHE_SERVER"
-    export RINGCACHE_SERVER
+    RINGCTL="$RINGCACHE_ROOT/.build/release/ringctl"
+    RINGCACHE_BENCH="$RINGCACHE_ROOT/.build/release/ringcache-bench"
+    export RINGCACHE_SERVER RINGCTL RINGCACHE_BENCH
 }
 
 # Waits (bounded) until the node on port $1 answers PING.
@@ -137,6 +161,9 @@ start_node() {
     fi
     local flags=(--port "$port" --bind 127.0.0.1 --dir "$dir" --logfile "$dir/node.log")
     [ -n "$seeds" ] && flags+=(--cluster-seeds "$seeds")
+    # Extra directives for every node, e.g. RINGCACHE_NODE_FLAGS="--min-replicas-ack 1".
+    # shellcheck disable=SC2206
+    [ -n "${RINGCACHE_NODE_FLAGS:-}" ] && flags+=($RINGCACHE_NODE_FLAGS)
     say "==> starting node $index on 127.0.0.1:$port${seeds:+ (seeds $seeds)}"
     setsid "$RINGCACHE_SERVER" "${flags[@]}" </dev/null >"$dir/stdout.log" 2>&1 &
     echo $! >"$dir/pid"
@@ -181,8 +208,18 @@ wait_for_convergence() {
     return 1
 }
 
-# A short table of the cluster as node `port` sees it.
+# The cluster as ringctl shows it (its verdict line and table), or a short table from
+# CLUSTER NODES when ringctl is not built.
 print_status() {
+    if [ -x "${RINGCTL:-}" ]; then
+        "$RINGCTL" status --port "$1" || true
+        return 0
+    fi
+    print_status_table "$1"
+}
+
+# A short table of the cluster as node `port` sees it.
+print_status_table() {
     local port="$1"
     redis-cli -p "$port" CLUSTER NODES | awk '
         { state = ($3 ~ /fail\?/) ? "suspect" : ($3 ~ /fail/) ? "dead" : "alive"
