@@ -66,6 +66,26 @@ struct SnapshotTests {
         #expect(restored.engine.keyspace.compressedValues == 1, "a compressed value loads as it was stored")
     }
 
+    @Test("replication versions survive a save and a load, so slot digests still match")
+    func versionsRoundTrip() throws {
+        let h = EngineHarness()
+        h.engine.versioning = true
+        for index in 0..<200 {
+            h.engine.writeVersion = UInt64(1000 + index) << 22
+            h.run("SET", "v\(index)", "value-\(index)")
+        }
+        let file = takeSnapshot(h)
+        let restored = EngineHarness()
+        restored.now = h.now
+        try load(file, into: restored)
+        for index in [0, 57, 199] {
+            #expect(restored.engine.version(of: Array("v\(index)".utf8), now: h.now) == UInt64(1000 + index) << 22)
+        }
+        let every = [Bool](repeating: true, count: 16384)
+        let slot: (UnsafeRawBufferPointer) -> Int = { Int($0.reduce(0) { ($0 &* 31 &+ Int($1)) & 16383 }) }
+        #expect(restored.engine.slotDigests(slotOf: slot, wanted: every, now: h.now) == h.engine.slotDigests(slotOf: slot, wanted: every, now: h.now))
+    }
+
     @Test("keys that expired while the node was down are dropped on load")
     func expiredDropped() throws {
         let h = EngineHarness()

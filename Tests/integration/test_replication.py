@@ -259,3 +259,45 @@ def test_a_paused_node_never_serves_values_written_while_it_was_stopped(start_se
     holds = direct.dbsize()
     print(f"rejoin after the pause: {sent} keys copied to it; it holds {holds}")
     assert 1 <= sent < holds // 10, "slots that matched by digest were not copied again"
+
+
+def test_a_node_restarted_from_its_snapshot_repairs_what_changed_and_copies_little(start_server):
+    """Issue 12's cluster clause: the snapshot keeps each key's version, so after a restart
+    the slots nobody wrote meanwhile match their other owners' digests and are not copied;
+    the keys overwritten while the node was down are repaired before it serves them."""
+    seed = start_server("--dbfilename", "seed.snapshot")
+    victim = start_server("--dbfilename", "victim.snapshot", *seed_flag(seed))
+    third = start_server("--dbfilename", "third.snapshot", *seed_flag(seed))
+    nodes = [seed, victim, third]
+    wait_until(lambda: converged(nodes, 3), timeout=20, interval=0.1, message="three nodes")
+    client = cluster_client(seed)
+    for index in range(6000):
+        client.set(f"s:{index}", "before")
+    wait_until(lambda: settled(nodes), timeout=10, interval=0.05, message="every write on its replica")
+    assert victim.client().save()
+    holds = victim.client().dbsize()
+    victim.process.kill()
+    victim.process.wait(timeout=5)
+    survivors = [seed, third]
+    wait_until(lambda: any(str(victim.port) in line[1] and "fail" in line[2] and "fail?" not in line[2] for line in node_lines(seed)),
+               timeout=15, interval=0.05, message="the killed node declared dead")
+    wait_until(lambda: settled(survivors, after_failure=True), timeout=20, interval=0.05, message="failover")
+    client = cluster_client(seed)  # a fresh slot table, without the dead node
+    for index in range(0, 6000, 100):
+        client.set(f"s:{index}", "after")
+    wait_until(lambda: settled(survivors, after_failure=True), timeout=20, interval=0.05, message="the new writes on both survivors")
+    sent_before = sum(int(cluster_info(node)["cluster_migration_keys_sent"]) for node in survivors)
+    restarted = start_server("--dbfilename", "victim.snapshot", *seed_flag(seed), port=victim.port, bus_port=victim.bus_port)
+    assert "DB loaded from disk" in restarted.log_path.read_text()
+    nodes = [seed, restarted, third]
+    wait_until(lambda: settled(nodes), timeout=30, interval=0.1, message="the restarted node to rejoin")
+    copied = sum(int(cluster_info(node)["cluster_migration_keys_sent"]) for node in survivors) - sent_before
+    direct = restarted.client()
+    direct.execute_command("READONLY")
+    owners = slot_owners(seed)
+    mine = [index for index in range(6000) if restarted.port in owners[client.keyslot(f"s:{index}")]]
+    stale = [index for index in mine if direct.get(f"s:{index}") != (b"after" if index % 100 == 0 else b"before")]
+    print(f"\nrestart from a snapshot of {holds} keys: {copied} keys copied back in, {len(stale)} stale")
+    assert stale == [], "every key it owns reads its latest value"
+    assert direct.dbsize() == len(mine), "it keeps only the keys of the slots it owns"
+    assert copied < holds // 4, "slots whose digests matched were not copied again"

@@ -112,12 +112,26 @@ def test_leave_hands_over_with_a_progress_bar_and_loses_nothing(start_server):
 
 def test_ringcache_bench_reports_counts_and_verifies_writes(start_server):
     nodes = three(start_server)
+
+    def calls() -> dict[str, int]:
+        """GET and SET calls across the nodes, from INFO commandstats."""
+        total = {"get": 0, "set": 0}
+        for node in nodes:
+            stats = node.client().info("commandstats")
+            for command in total:
+                total[command] += stats.get(f"cmdstat_{command}", {}).get("calls", 0)
+        return total
+    before = calls()
     result = subprocess.run([BENCH, "--port", str(nodes[0].port), "--requests", "20000", "--connections", "4", "--pipeline", "4",
                              "--keys", "1000", "--value-size", "100", "--read-ratio", "0.5", "--populate", "--json"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["operations"] + report["errors"] == 20000 and report["errors"] == 0
+    after = calls()
+    # Its count is the servers' count: every GET and SET it reports, and nothing else.
+    assert (after["get"] - before["get"]) + (after["set"] - before["set"]) == report["operations"]
+    assert 0.45 < (after["get"] - before["get"]) / report["operations"] < 0.55, "--read-ratio 0.5"
     latency = report["latency_us"]
     assert 0 < latency["p50"] <= latency["p90"] <= latency["p99"] <= latency["p99.9"] <= latency["max"]
     sizes = [node.client().dbsize() for node in nodes]

@@ -26,7 +26,10 @@ extension Engine {
         if let expiry = record.expiry, expiry < now { return false }
         let entry = Entry.allocate(
             key: record.key, valueLength: record.value.count, expiry: record.expiry, kind: ValueKind(rawValue: record.type) ?? .string,
-            clock: initialClock(now), compressed: record.compressed, version: versioning ? 0 : nil)
+            clock: initialClock(now), compressed: record.compressed,
+            // Keys saved with a version keep it: after a restart in a cluster, slots whose
+            // digests still match their other owners' need no copy.
+            version: versioning || record.version != 0 ? record.version : nil)
         if record.value.count > 0 {
             entry.value.baseAddress!.copyMemory(from: record.value.baseAddress!, byteCount: record.value.count)
         }

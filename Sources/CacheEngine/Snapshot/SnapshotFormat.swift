@@ -12,7 +12,8 @@ import CLZ4
 ///                [expiry:i64 if flags & 1] version:u64
 ///                type 0 = string; flags bit 0 = has expiry (absolute Unix ms), bit 1 = value is
 ///                stored LZ4-compressed (u32 original length, then the LZ4 block), as in memory;
-///                version is the write's version for replication (0 until versions exist)
+///                version is the write's replication version (hybrid logical clock; 0 for a
+///                key written while the node had no peers)
 ///
 /// A file is written to a temporary name, fsynced and renamed over the old one, so a crash
 /// mid-save leaves the previous snapshot whole. Loading checks every length, checksum and
@@ -222,7 +223,7 @@ public enum SnapshotFormat {
         bytes.appendUVarint(entry.valueLength)
         bytes.append(contentsOf: UnsafeRawBufferPointer(entry.value))
         if hasExpiry { bytes.appendLittleEndian(UInt64(bitPattern: entry.expiry)) }
-        bytes.appendLittleEndian(UInt64(0))
+        bytes.appendLittleEndian(entry.version)
     }
 }
 

@@ -154,13 +154,25 @@ struct InfoReport {
         return block("Stats", fields)
     }
 
+    /// Every node is a primary (of its slots) and a replica (of others'): it reports as a
+    /// master whose "slaves" are the peers its writes stream to, one line per replication
+    /// link in Redis's format, with `offset` the last op the peer acknowledged and `lag` the
+    /// ops still queued for it (not seconds, as Redis has it: a link here carries no pings).
     private func replication() -> String {
-        block("Replication", [
+        let links = state.replication.currentRouting().map { Array($0.links.values) } ?? []
+        var fields: [(String, String)] = [
             ("role", "master"),
-            ("connected_slaves", "0"),
+            ("connected_slaves", String(links.filter(\.isConnected).count)),
+        ]
+        for (index, link) in links.sorted(by: { $0.address.clientPort < $1.address.clientPort }).enumerated() {
+            fields.append(("slave\(index)", "ip=\(link.address.host),port=\(link.address.clientPort),state=\(link.isConnected ? "online" : "connecting"),"
+                + "offset=\(link.acknowledged),lag=\(link.pendingCount)"))
+        }
+        fields += [
             ("master_replid", state.runID),
-            ("master_repl_offset", "0"),
-        ])
+            ("master_repl_offset", String(links.reduce(UInt64(0)) { $0 + $1.lastSequence })),
+        ]
+        return block("Replication", fields)
     }
 
     private func cpu() -> String {
@@ -210,7 +222,19 @@ struct InfoReport {
             ("compressed_values", String(report.compressedValues)),
             ("compression_saved_bytes", String(report.compressionSavedBytes)),
             ("slowlog_len", String(state.slowLog.count)),
-        ])
+        ] + movesAndHints(view))
+    }
+
+    /// From replication: this node's phase, slots moving and being filled, writes queued for
+    /// peers (hints while a peer is away).
+    private func movesAndHints(_ view: ClusterView) -> [(String, String)] {
+        let fields = Dictionary(state.replication.infoFields(view), uniquingKeysWith: { first, _ in first })
+        return [
+            ("node_phase", fields["cluster_node_phase"] ?? "serving"),
+            ("slots_moving", fields["cluster_slots_moving"] ?? "0"),
+            ("slots_filling", fields["cluster_slots_filling"] ?? "0"),
+            ("hints_pending", fields["cluster_replication_pending_ops"] ?? "0"),
+        ]
     }
 
     private func keyspace() -> String {

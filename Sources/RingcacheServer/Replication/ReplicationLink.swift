@@ -31,6 +31,8 @@ final class ReplicationLink: @unchecked Sendable {
     private var flushScheduled = false
     private var overflowed = false
     private var closed = false
+    /// A connection existed before: what is queued at the next one are hints to replay.
+    private var everConnected = false
     private var reconnectDelay: Int64 = 50
     private var waiters: [(sequence: UInt64, callback: @Sendable () -> Void)] = []
     /// Counters for INFO: ops sent, ops dropped by overflow.
@@ -142,14 +144,20 @@ final class ReplicationLink: @unchecked Sendable {
         let id = service.localID
         ReplicationCodec.encode(.hello(id: id, proof: service.proof(nonce: nonce, id: id)), into: &buffer)
         channel.write(buffer, promise: nil)
-        let resync = lock.withLock { () -> Bool in
+        let (resync, backlog) = lock.withLock { () -> (Bool, Int) in
             self.channel = channel
             connecting = false
             reconnectDelay = 50
             sentIndex = queueHead
             flushScheduled = true
-            defer { overflowed = false }
-            return overflowed
+            defer {
+                overflowed = false
+                everConnected = true
+            }
+            return (overflowed, everConnected ? queue.count - queueHead : 0)
+        }
+        if backlog > 0 {
+            service.logger.info("Replaying hints to a peer that is back", metadata: ["peer": "\(peer.short)", "ops": "\(backlog)"])
         }
         if resync {
             var buffer = channel.allocator.buffer(capacity: 64)

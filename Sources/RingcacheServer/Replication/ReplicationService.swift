@@ -126,6 +126,7 @@ final class ReplicationService: Sendable {
         let plan = OwnershipPlan(localID: localID, current: view.map, next: view.nextMap)
         let addresses = Dictionary(view.members.map { ($0.record.id, $0.record.address) }, uniquingKeysWith: { first, _ in first })
         let localPhase = view.members.first(where: \.isLocal)?.record.phase ?? .serving
+        let previous = routing.withLock { $0?.plan }
         let closed: [ReplicationLink] = routing.withLock { routing in
             var links: [NodeID: ReplicationLink] = [:]
             var peers = Set(plan.current.nodes)
@@ -150,6 +151,7 @@ final class ReplicationService: Sendable {
             return closed
         }
         for link in closed { link.close() }
+        if let previous { logTakeover(from: previous, to: plan) }
         let active = !(plan.current.nodes.count <= 1 && plan.next.nodes.count <= 1)
         if active && !isActive.load(ordering: .relaxed) {
             // From the first peer on, every entry carries a version (a lone node saves the
@@ -159,6 +161,21 @@ final class ReplicationService: Sendable {
         isActive.store(active, ordering: .relaxed)
         fill.withLock { $0.planChanged(now: now, joined: view.isJoined) }
         group.next().execute { self.maintain(now: WallClock.milliseconds()) }
+    }
+
+    /// One log line per member whose slots this node became primary of because it is gone
+    /// (died or left): the failover, as it happens.
+    private func logTakeover(from previous: OwnershipPlan, to plan: OwnershipPlan) {
+        var taken: [NodeID: Int] = [:]
+        let remaining = Set(plan.current.nodes)
+        for slot in 0..<HashSlot.count where plan.current.primary(of: slot) == localID {
+            if let former = previous.current.primary(of: slot), former != localID, !remaining.contains(former) {
+                taken[former, default: 0] += 1
+            }
+        }
+        for (former, slots) in taken {
+            logger.notice("Failover: primary now of the slots of a member that is gone", metadata: ["former": "\(former.short)", "slots": "\(slots)"])
+        }
     }
 
     func currentRouting() -> Routing? {
