@@ -67,6 +67,26 @@ import Testing
         #expect(h.engine.tombstoneCount == 0)
     }
 
+    @Test func expirationsTravelAsTombstonesJustNewerThanTheValue() {
+        let h = Self.versioned()
+        h.engine.writeVersion = 500
+        h.run("SET", "lazy", "v", "PX", "100")
+        h.engine.writeVersion = 600
+        h.run("SET", "kept", "v")
+        _ = h.engine.takeChangedKeys()
+        #expect(h.engine.takeExpirations(now: h.now).isEmpty)
+        h.advance(milliseconds: 200)
+        #expect(h.run("GET", "lazy") == .null)
+        #expect(h.engine.takeExpirations(now: h.now) == [ReplicatedKey(key: Self.bytes("lazy"), version: 501, value: nil)])
+        #expect(h.engine.takeExpirations(now: h.now).isEmpty, "each expiration is handed over once")
+        // The tombstone beats the value it replaces, and a later write beats the tombstone.
+        let other = Self.versioned()
+        other.engine.apply(ReplicatedKey(key: Self.bytes("lazy"), version: 500, expiry: other.now + 60_000, value: Self.bytes("v")), now: other.now)
+        #expect(other.engine.apply(ReplicatedKey(key: Self.bytes("lazy"), version: 501, value: nil), now: other.now))
+        #expect(other.run("EXISTS", "lazy") == .integer(0))
+        #expect(other.engine.apply(ReplicatedKey(key: Self.bytes("lazy"), version: 700, value: Self.bytes("new")), now: other.now))
+    }
+
     @Test func aRecordThatExpiredInTransitIsNotStored() {
         let h = Self.versioned()
         let record = ReplicatedKey(key: Self.bytes("k"), version: 10, expiry: h.now - 1, value: Self.bytes("v"))

@@ -14,7 +14,7 @@ def test_compare_quick_runs_and_reports_every_row(tmp_path):
                             capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and "---" not in line]
-    assert len(rows) == 15, result.stdout  # the header and 14 measures
+    assert len(rows) == 18, result.stdout  # the header and 17 measures
     for row in rows[1:]:
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         assert cells[3].endswith("x") and float(cells[3][:-1]) > 0, row

@@ -156,6 +156,9 @@ def test_cluster_metrics_count_members_and_gossip(start_server):
         return metrics(admin)[("ringcache_cluster_members", (("state", "alive"),))]
 
     wait_until(lambda: alive_members() == 2, timeout=10, message="two alive members in /metrics")
+    # Alive at once, and holding its slots once it has been filled (the seed hears of it).
+    wait_until(lambda: metrics(admin)[("ringcache_cluster_primary_slots", ())] < 16384, timeout=10,
+               message="the member to take its slots")
     pings = ("ringcache_cluster_gossip_messages_total", (("direction", "sent"), ("kind", "ping")))
     first = metrics(admin)[pings]
     wait_until(lambda: metrics(admin)[pings] > first, timeout=5, message="the ping counter to move")

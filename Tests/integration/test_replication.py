@@ -301,3 +301,44 @@ def test_a_node_restarted_from_its_snapshot_repairs_what_changed_and_copies_litt
     assert stale == [], "every key it owns reads its latest value"
     assert direct.dbsize() == len(mine), "it keeps only the keys of the slots it owns"
     assert copied < holds // 4, "slots whose digests matched were not copied again"
+
+
+def test_writes_for_a_briefly_paused_owner_wait_in_its_queue_and_arrive(start_server):
+    nodes = start_cluster(start_server, 3)
+    replica = nodes[2]
+    client = cluster_client(nodes[0])
+    owners = slot_owners(nodes[0])
+    keys = [key for key in (f"h:{index}" for index in range(5000))
+            if owners[client.keyslot(key)][1] == replica.port][:300]
+    replica.process.send_signal(signal.SIGSTOP)
+    try:
+        for key in keys:
+            client.set(key, "while-paused")
+        # Asynchronous replication: the writes were acknowledged, and wait for the replica.
+        queued = sum(int(cluster_info(node)["cluster_replication_pending_ops"]) for node in nodes[:2])
+    finally:
+        replica.process.send_signal(signal.SIGCONT)
+    assert queued >= len(keys), "the paused replica's writes are held until it acknowledges them"
+    wait_until(lambda: settled(nodes), timeout=15, interval=0.05, message="the queue to drain")
+    direct = replica.client()
+    direct.execute_command("READONLY")
+    assert [direct.get(key) for key in keys] == [b"while-paused"] * len(keys)
+
+
+def test_fills_are_paced_by_migration_max_bytes_per_sec(start_server):
+    seed = start_server("--migration-max-bytes-per-sec", "1mb")
+    client = seed.client()
+    value = "x" * 1000
+    pipe = client.pipeline(transaction=False)
+    for index in range(3000):
+        pipe.set(f"m:{index}", value)
+    pipe.execute()
+    started = time.monotonic()
+    joiner = start_server(*seed_flag(seed))
+    wait_until(lambda: converged([seed, joiner], 2), timeout=30, interval=0.05, message="the joiner to be filled")
+    elapsed = time.monotonic() - started
+    sent = int(cluster_info(seed)["cluster_migration_bytes_sent"])
+    print(f"\nfill of {sent / 1e6:.1f} MB at migration-max-bytes-per-sec 1mb took {elapsed:.1f} s")
+    assert sent >= 3_000_000, "two nodes with cluster-replicas 1: the joiner holds every key"
+    assert elapsed >= 0.8 * sent / 1_048_576, "the donor streamed no faster than the limit (1mb = 1,048,576 bytes)"
+    assert joiner.client().dbsize() == 3000

@@ -228,8 +228,8 @@ extension Engine {
                 writer.bulk(entry.key)
                 return
             }
+            keyspace.noteExpired(entry)
             keyspace.remove(at: location)
-            keyspace.expiredKeys += 1
         }
         writer.null()
     }

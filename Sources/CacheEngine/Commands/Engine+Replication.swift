@@ -130,6 +130,17 @@ extension Engine {
         }
     }
 
+    /// Keys removed for their TTL since the last call, as tombstones one step newer than the
+    /// value that expired (so a write made after it still wins), remembered here too.
+    public func takeExpirations(now: Int64) -> [ReplicatedKey] {
+        guard let expired = keyspace.expirations, !expired.isEmpty else { return [] }
+        keyspace.expirations = []
+        return expired.map { key, version in
+            tombstones.remember(key, version: version &+ 1, now: now)
+            return ReplicatedKey(key: key, version: version &+ 1, value: nil)
+        }
+    }
+
     /// Deletes remembered as tombstones (INFO's `replication_tombstones`).
     public var tombstoneCount: Int { tombstones.count }
 

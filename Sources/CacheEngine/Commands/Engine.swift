@@ -66,7 +66,9 @@ public final class Engine {
     var plainScratch: [UInt8] = []
     /// Replication (cluster mode with replicas): every entry carries a version, and write
     /// commands record the keys they change. Set once, before the first key is stored.
-    public var versioning = false
+    public var versioning = false {
+        didSet { keyspace.expirations = versioning ? (keyspace.expirations ?? []) : nil }
+    }
     /// The version the next write command stamps on what it changes: the caller's hybrid
     /// logical clock reading, set before each write.
     public var writeVersion: UInt64 = 0
@@ -329,8 +331,8 @@ public final class Engine {
     func deleteKey(_ key: UnsafeRawBufferPointer, now: Int64) -> Bool {
         guard let (location, entry) = keyspace.find(key, hash: keyspace.hash(key)) else { return false }
         let wasLive = !Keyspace.isExpired(entry, now: now)
+        if !wasLive { keyspace.noteExpired(entry) }
         keyspace.remove(at: location)
-        if !wasLive { keyspace.expiredKeys += 1 }
         return wasLive
     }
 

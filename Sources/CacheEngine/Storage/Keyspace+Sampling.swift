@@ -14,8 +14,8 @@ extension Keyspace {
             if Self.isExpired(entry, now: now) {
                 let key = entry.key
                 if let (location, found) = find(key, hash: hasher.hash(key)), found == entry {
+                    noteExpired(entry)
                     remove(at: location)
-                    expiredKeys += 1
                     expired += 1
                 }
             }

@@ -37,6 +37,19 @@ public final class Keyspace {
     /// `changedKeys`, for the replication stream.
     var recordsChanges = false
     var changedKeys: [[UInt8]] = []
+    /// While set (a node with peers), keys removed because their TTL passed, with their
+    /// versions, for the primary to send as tombstones. Bounded: past the cap the oldest
+    /// are dropped (the other owners expire the same keys at the same instant anyway).
+    var expirations: [(key: [UInt8], version: UInt64)]?
+    static let expirationLogCapacity = 100_000
+
+    /// Counts a key removed for its TTL (INFO's `expired_keys`) and logs it for replication.
+    func noteExpired(_ entry: Entry) {
+        expiredKeys += 1
+        guard expirations != nil else { return }
+        if expirations!.count >= Self.expirationLogCapacity { expirations!.removeFirst(expirations!.count / 2) }
+        expirations!.append((Array(entry.key), entry.version))
+    }
 
     static let minimumCapacity = 16
     /// Slots migrated from the draining table per write.
@@ -113,8 +126,8 @@ public final class Keyspace {
     func findLive(_ key: UnsafeRawBufferPointer, hash: UInt64, now: Int64) -> (Location, Entry)? {
         guard let (location, entry) = find(key, hash: hash) else { return nil }
         if Self.isExpired(entry, now: now) {
+            noteExpired(entry)
             remove(at: location)
-            expiredKeys += 1
             return nil
         }
         return (location, entry)

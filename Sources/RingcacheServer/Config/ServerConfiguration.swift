@@ -318,7 +318,7 @@ extension ServerConfiguration {
             config.replicaAckTimeout = try integer(values, in: 1...600_000)
         }),
         Directive(name: "migration-max-bytes-per-sec", mutable: false, get: { String($0.migrationMaxBytesPerSecond) }, set: { config, values throws(DirectiveValueError) in
-            config.migrationMaxBytesPerSecond = try integer(values, in: 0...Int(Int32.max))
+            config.migrationMaxBytesPerSecond = try memory(values, in: 0...Int(Int32.max))
         }),
         Directive(name: "cluster-probe-interval", mutable: false, get: { String($0.clusterProbeInterval) }, set: { config, values throws(DirectiveValueError) in
             config.clusterProbeInterval = try integer(values, in: 10...60_000)

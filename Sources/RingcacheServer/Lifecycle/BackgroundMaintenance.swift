@@ -49,7 +49,10 @@ struct BackgroundMaintenance: Service {
                 return (step.moreToDo, step.evicting)
             }
             let elapsed = clock.now - start
-            if !moreToDo || elapsed >= period * (evicting ? Self.evictionBudgetShare : Self.budgetShare) { return }
+            if !moreToDo || elapsed >= period * (evicting ? Self.evictionBudgetShare : Self.budgetShare) {
+                state.replication.replicateExpirations(now: WallClock.milliseconds())
+                return
+            }
             try? await Task.sleep(for: Self.pauseBetweenSlices)
         }
     }

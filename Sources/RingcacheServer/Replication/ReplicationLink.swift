@@ -157,7 +157,7 @@ final class ReplicationLink: @unchecked Sendable {
             return (overflowed, everConnected ? queue.count - queueHead : 0)
         }
         if backlog > 0 {
-            service.logger.info("Replaying hints to a peer that is back", metadata: ["peer": "\(peer.short)", "ops": "\(backlog)"])
+            service.logger.notice("Replaying hints to a peer that is back", metadata: ["peer": "\(peer.short)", "ops": "\(backlog)"])
         }
         if resync {
             var buffer = channel.allocator.buffer(capacity: 64)

@@ -5,9 +5,11 @@ import NIOCore
 /// Which slots this node holds in full, which it has asked for, and what it has handed over.
 struct FillState: Sendable {
     var filled = [Bool](repeating: false, count: HashSlot.count)
-    /// Slots asked for and not filled yet: from whom, and when (asked again after
-    /// `requestTimeout`, e.g. when the donor restarted mid-fill).
-    var requested: [Int: (donor: NodeID, at: Int64)] = [:]
+    /// Slots asked for and not filled yet: from whom, when, and whether the donor answered
+    /// (`fillBegin`). Asked again after `unansweredTimeout` without an answer (the donor had
+    /// not heard of this node yet, or the request was lost), or `requestTimeout` with one
+    /// (the donor restarted mid-fill).
+    var requested: [Int: (donor: NodeID, at: Int64, answered: Bool)] = [:]
     /// When this node first had a plan: slots nobody else holds are taken as filled (empty)
     /// only after `settleTime`, so a node that has not heard of everyone yet does not.
     var firstPlanAt: Int64?
@@ -19,7 +21,8 @@ struct FillState: Sendable {
     /// Fills served that have not ended yet.
     var streaming = 0
 
-    static let requestTimeout: Int64 = 10_000
+    static let requestTimeout: Int64 = 30_000
+    static let unansweredTimeout: Int64 = 1_000
     static let settleTime: Int64 = 2_000
     static let purgeDelay: Int64 = 10_000
 
@@ -30,7 +33,7 @@ struct FillState: Sendable {
     mutating func refused(_ slots: SlotRanges, now: Int64) {
         // Ask again in half a second: the donor has not seen the ring change yet.
         for slot in slots.slots {
-            if let request = requested[slot] { requested[slot] = (request.donor, now - Self.requestTimeout + 500) }
+            if let request = requested[slot] { requested[slot] = (request.donor, now - Self.unansweredTimeout + 500, false) }
         }
     }
 
@@ -60,7 +63,8 @@ extension ReplicationService {
                     continue
                 }
                 if state.filled[slot] { continue }
-                if let request = state.requested[slot], now - request.at < FillState.requestTimeout { continue }
+                if let request = state.requested[slot],
+                   now - request.at < (request.answered ? FillState.requestTimeout : FillState.unansweredTimeout) { continue }
                 guard let donor = plan.donor(of: slot) else {
                     // Nobody else holds it now: there is nothing to copy.
                     if settled {
@@ -69,7 +73,7 @@ extension ReplicationService {
                     }
                     continue
                 }
-                state.requested[slot] = (donor, now)
+                state.requested[slot] = (donor, now, false)
                 requests[donor, default: []].append(slot)
             }
             if routing.localPhase == .joining && plan.ownedNext.contains(true) {
@@ -211,6 +215,12 @@ extension ReplicationService {
         let span = HybridLogicalClock.version(atMilliseconds: Engine.tombstoneRetention)
         let merge = SlotMerge(slots: covered, keepLocalFrom: donorClock > span ? donorClock - span : 0)
         merges.withLock { $0[peer] = (slots, merge) }
+        let now = WallClock.milliseconds()
+        fill.withLock { state in
+            for slot in slots.slots {
+                if let request = state.requested[slot] { state.requested[slot] = (request.donor, now, true) }
+            }
+        }
         logger.info("Filling slots", metadata: ["from": "\(peer.short)", "slots": "\(slots.count)"])
     }
 

@@ -212,6 +212,20 @@ final class ReplicationService: Sendable {
         return true
     }
 
+    /// Sends the keys that expired here, for slots this node is the primary of, to their
+    /// other owners as tombstones (they expire them at the same instant on their own; the
+    /// tombstone settles it if clocks differ). Called from the background cycle.
+    func replicateExpirations(now: Int64) {
+        guard isActive.load(ordering: .relaxed), let routing = currentRouting() else { return }
+        engine.withEngine { engine in
+            for record in engine.takeExpirations(now: now) {
+                let slot = HashSlot.slot(for: record.key)
+                guard routing.plan.current.primary(of: slot) == localID else { continue }
+                for link in routing.targets[slot] { link.enqueue(.write(record)) }
+            }
+        }
+    }
+
     /// Calls `done` with how many distinct peers acknowledged every ticket, once `needed` of
     /// them have or `timeout` passes, on `eventLoop`.
     func waitForAcknowledgements(_ tickets: [Ticket], needed: Int, timeout: TimeAmount, on eventLoop: EventLoop) -> EventLoopFuture<Int> {
