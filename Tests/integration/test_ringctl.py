@@ -9,7 +9,8 @@ import redis
 from redis.cluster import RedisCluster
 
 from conftest import ROOT, wait_until
-from test_cluster import converged, seed_flag
+from test_cluster import converged
+from test_replication import start_cluster
 
 RINGCTL = os.environ.get("RINGCTL", str(ROOT / ".build" / "release" / "ringctl"))
 BENCH = os.environ.get("RINGCACHE_BENCH", str(ROOT / ".build" / "release" / "ringcache-bench"))
@@ -20,10 +21,7 @@ def ringctl(port: int, *arguments: str) -> subprocess.CompletedProcess:
 
 
 def three(start_server):
-    seed = start_server()
-    nodes = [seed] + [start_server(*seed_flag(seed)) for _ in range(2)]
-    wait_until(lambda: converged(nodes, 3), timeout=20, interval=0.1, message="three nodes to converge")
-    return nodes
+    return start_cluster(start_server, 3)
 
 
 def test_status_ring_nodes_info_and_keys(start_server):
