@@ -115,6 +115,12 @@ public struct RESPWriter {
         text.withUTF8 { bulk(UnsafeRawBufferPointer($0)) }
     }
 
+    /// A byte array as a bulk string (the collection types' elements), copied in one go.
+    @inlinable
+    public mutating func bulk(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { bulk($0) }
+    }
+
     public mutating func bulk(_ bytes: some Collection<UInt8>) {
         buffer.writeInteger(UInt8(ascii: "$"))
         writeDecimal(bytes.count)

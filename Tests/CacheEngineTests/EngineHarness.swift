@@ -9,6 +9,8 @@ final class EngineHarness {
     var now: Int64 = 1_700_000_000_000
     var version = RESPVersion.v2
     let table = CommandTable.shared
+    /// What the last blocking command that found nothing asked to wait for.
+    var lastBlockRequest: BlockRequest?
 
     init(seed: UInt64 = 7, configuration: EngineConfiguration = EngineConfiguration()) {
         engine = Engine(seed: seed, configuration: configuration)
@@ -45,6 +47,12 @@ final class EngineHarness {
                     return
                 }
                 engine.execute(spec, argv, now: now, into: &writer)
+                if let request = engine.takeBlockRequest() {
+                    // A blocking command that found nothing writes no reply; the harness
+                    // stands in for the server, which would park the client.
+                    lastBlockRequest = request
+                    writer.simpleString("BLOCKED")
+                }
             }
         }
         var reply = writer.buffer

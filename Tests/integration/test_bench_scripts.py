@@ -20,3 +20,18 @@ def test_compare_quick_runs_and_reports_every_row(tmp_path):
         assert cells[3].endswith("x") and float(cells[3][:-1]) > 0, row
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (ROOT / "bench" / "RESULTS.md").read_text() == recorded, "--quick must not overwrite recorded results"
+
+
+def test_collection_benchmarks_run_and_report_every_type():
+    memory = subprocess.run([sys.executable, str(ROOT / "bench" / "collection_memory.py"), "--keys", "20", "--elements", "300"],
+                            capture_output=True, text=True, timeout=300, cwd=ROOT / "bench")
+    assert memory.returncode == 0, memory.stdout + memory.stderr
+    rows = [line for line in memory.stdout.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert [row.split("|")[1].strip() for row in rows] == ["hash", "list", "set", "zset"], memory.stdout
+    throughput = subprocess.run([sys.executable, str(ROOT / "bench" / "collection_throughput.py"), "--requests", "2000", "--rounds", "1"],
+                                capture_output=True, text=True, timeout=300, cwd=ROOT / "bench")
+    assert throughput.returncode == 0, throughput.stdout + throughput.stderr
+    rows = [line for line in throughput.stdout.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    names = [row.split("|")[1].strip() for row in rows]
+    assert names[:4] == ["LPUSH", "RPUSH", "LPOP", "RPOP"] and "LRANGE_600" in names, throughput.stdout
+    assert all(float(row.split("|")[4].strip()[:-1]) > 0 for row in rows), throughput.stdout

@@ -12,6 +12,18 @@ public enum Command: UInt8, CaseIterable, Sendable {
     // keys
     case del, unlink, exists, expire, pexpire, expireat, pexpireat, ttl, pttl, expiretime, pexpiretime
     case persist, type, keys, scan, randomkey, rename, renamenx, touch, object
+    // hashes
+    case hset, hsetnx, hget, hmget, hmset, hdel, hexists, hlen, hstrlen, hkeys, hvals, hgetall, hincrby, hincrbyfloat, hrandfield, hscan
+    // lists
+    case lpush, rpush, lpushx, rpushx, lpop, rpop, llen, lrange, lindex, lset, linsert, lrem, ltrim, lpos, lmove, rpoplpush
+    case blpop, brpop, blmove, brpoplpush
+    // sets
+    case sadd, srem, sismember, smismember, smembers, scard, spop, srandmember, smove
+    case sinter, sunion, sdiff, sinterstore, sunionstore, sdiffstore, sintercard, sscan
+    // sorted sets
+    case zadd, zrem, zscore, zmscore, zincrby, zcard, zcount, zlexcount, zrank, zrevrank
+    case zrange, zrevrange, zrangebyscore, zrevrangebyscore, zrangebylex, zrevrangebylex
+    case zremrangebyscore, zremrangebyrank, zremrangebylex, zpopmin, zpopmax, bzpopmin, bzpopmax, zscan
 }
 
 /// Who carries a command out.

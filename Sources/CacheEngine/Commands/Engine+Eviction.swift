@@ -46,6 +46,7 @@ extension Engine {
     }
 
     private func evict(at location: Keyspace.Location) {
+        if keyspace.eventsEnabled { notify(.evicted, "evicted", keyspace.entry(at: location).key) }
         keyspace.remove(at: location)
         stats.evictedKeys += 1
     }

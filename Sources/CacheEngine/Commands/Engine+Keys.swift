@@ -6,6 +6,7 @@ extension Engine {
         var deleted = 0
         for index in 1..<argv.count where deleteKey(argv[index], now: now) {
             deleted += 1
+            notify(.generic, "del", argv[index])
         }
         writer.integer(deleted)
     }
@@ -92,8 +93,10 @@ extension Engine {
         }
         if when <= now {
             deleteKey(key, now: now)
+            notify(.generic, "del", key)
         } else {
             setExpiry(of: key, to: when)
+            notify(.generic, "expire", key)
         }
         writer.integer(1)
     }
@@ -124,12 +127,13 @@ extension Engine {
             return
         }
         setExpiry(of: key, to: nil)
+        notify(.generic, "persist", key)
         writer.integer(1)
     }
     func type(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) {
         let key = argv[1]
-        if keyspace.findLive(key, hash: keyspace.hash(key), now: now) != nil {
-            writer.simpleString("string")
+        if let (_, entry) = keyspace.findLive(key, hash: keyspace.hash(key), now: now) {
+            writer.simpleString(entry.kind.typeName)
         } else {
             writer.simpleString("none")
         }
@@ -209,9 +213,13 @@ extension Engine {
             cursor = keyspace.scanStep(cursor: cursor) { found.append($0) }
             iterations += 1
         } while cursor != 0 && iterations < count * 10 && found.count < count
-        let wantsStrings = typeFilter.map { ByteParsing.equalsIgnoringCase($0, "STRING") } ?? true
+        // An unknown TYPE matches nothing, as in Redis 7.0.
+        let wantedKind: ValueKind?? = typeFilter.map { filter in
+            let name = ByteParsing.string(filter).lowercased()
+            return [ValueKind.string, .hash, .list, .set, .zset].first { "\($0.typeName)" == name }
+        }
         let emitted = found.filter { entry in
-            wantsStrings && !Keyspace.isExpired(entry, now: now) && (pattern.map { GlobPattern.matches($0, entry.key) } ?? true)
+            (wantedKind == nil || wantedKind! == entry.kind) && !Keyspace.isExpired(entry, now: now) && (pattern.map { GlobPattern.matches($0, entry.key) } ?? true)
         }
         writer.arrayHeader(2)
         writer.bulk(String(cursor))
@@ -254,12 +262,13 @@ extension Engine {
         let moved = Entry.allocate(
             key: destination, valueLength: entry.valueLength, expiry: entry.expiryIfAny, kind: entry.kind, clock: entry.accessClock,
             compressed: entry.isCompressed, version: newEntryVersion)
-        if entry.valueLength > 0 {
-            moved.value.baseAddress!.copyMemory(from: entry.value.baseAddress!, byteCount: entry.valueLength)
-        }
+        moved.copyValue(from: entry)
         deleteKey(source, now: now)
         deleteKey(destination, now: now)
         keyspace.insertNew(moved, hash: destinationHash)
+        notify(.generic, "rename_from", source)
+        notify(.generic, "rename_to", destination)
+        if moved.isCollection { signalReady(destination) }
         if onlyIfAbsent { writer.integer(1) } else { writer.ok() }
     }
 
@@ -296,7 +305,11 @@ extension Engine {
         }
         let usesLFU = configuration.evictionPolicy.usesLFU
         if ByteParsing.equalsIgnoringCase(subcommand, "ENCODING") {
-            writer.bulk(withPlainValue(entry) { Self.stringEncoding($0) })
+            if entry.isCollection {
+                writer.bulk(entry.collection.encodingName)
+            } else {
+                writer.bulk(withPlainValue(entry) { Self.stringEncoding($0) })
+            }
         } else if ByteParsing.equalsIgnoringCase(subcommand, "IDLETIME") {
             guard !usesLFU else {
                 writer.error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")

@@ -7,14 +7,18 @@ public struct ReplicatedKey: Sendable, Equatable {
     public var version: UInt64
     /// Absolute expiry, Unix milliseconds: every owner expires the key at the same instant.
     public var expiry: Int64?
-    /// The value, or nil for a tombstone (the key was deleted by that write).
+    /// The value, or nil for a tombstone (the key was deleted by that write). A collection
+    /// travels in its portable form (`CollectionCodec`).
     public var value: [UInt8]?
+    /// The value's type: the snapshot type tag (0 string, 1 hash, 2 list, 3 set, 4 zset).
+    public var type: UInt8
 
-    public init(key: [UInt8], version: UInt64, expiry: Int64? = nil, value: [UInt8]?) {
+    public init(key: [UInt8], version: UInt64, expiry: Int64? = nil, value: [UInt8]?, type: UInt8 = 0) {
         self.key = key
         self.version = version
         self.expiry = expiry
         self.value = value
+        self.type = type
     }
 
     public var isTombstone: Bool { value == nil }
@@ -84,7 +88,7 @@ extension Engine {
     public func replicatedState(of key: [UInt8], deletedVersion: UInt64, now: Int64) -> ReplicatedKey {
         key.withUnsafeBytes { keyBytes in
             if let (_, entry) = keyspace.findLive(keyBytes, hash: keyspace.hash(keyBytes), now: now) {
-                return ReplicatedKey(key: key, version: entry.version, expiry: entry.expiryIfAny, value: plainValue(of: entry))
+                return ReplicatedKey(key: key, version: entry.version, expiry: entry.expiryIfAny, value: plainValue(of: entry), type: entry.kind.rawValue)
             }
             tombstones.remember(key, version: deletedVersion, now: now)
             return ReplicatedKey(key: key, version: deletedVersion, value: nil)
@@ -115,6 +119,12 @@ extension Engine {
                 return true
             }
             tombstones.forget(record.key)
+            if let kind = ValueKind(rawValue: record.type), kind != .string {
+                _ = value.withUnsafeBytes { bytes in
+                    storeDecoded(key, kind: kind, encoded: bytes, expiry: record.expiry, version: versioning ? record.version : nil, now: now)
+                }
+                return true
+            }
             value.withUnsafeBytes { bytes in
                 storeString(key, value: bytes, expiry: record.expiry.map { .at($0) } ?? .remove, now: now)
             }
@@ -182,7 +192,8 @@ extension Engine {
     }
 
     func plainValue(of entry: Entry) -> [UInt8] {
-        withPlainValue(entry) { Array($0) }
+        if entry.isCollection { return CollectionCodec.encode(entry.collection) }
+        return withPlainValue(entry) { Array($0) }
     }
 }
 
@@ -194,7 +205,7 @@ public struct ReplicatedKeyView {
     public var version: UInt64 { entry.version }
 
     public func record() -> ReplicatedKey {
-        ReplicatedKey(key: Array(entry.key), version: entry.version, expiry: entry.expiryIfAny, value: engine.plainValue(of: entry))
+        ReplicatedKey(key: Array(entry.key), version: entry.version, expiry: entry.expiryIfAny, value: engine.plainValue(of: entry), type: entry.kind.rawValue)
     }
 }
 

@@ -4,6 +4,10 @@ import RESP
 extension Engine {
     func get(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) {
         if let entry = lookupRead(argv[1], now: now) {
+            guard entry.kind == .string else {
+            writer.error(ErrorReply.wrongType)
+            return
+        }
             writeValue(entry, &writer)
         } else {
             writer.null()
@@ -64,6 +68,10 @@ extension Engine {
         }
         let key = argv[1]
         let existing = keyspace.findLive(key, hash: keyspace.hash(key), now: now)?.1
+        if returnOld, let existing, existing.kind != .string {
+            writer.error(ErrorReply.wrongType)
+            return
+        }
         if returnOld {
             if let existing { writeValue(existing, &writer) } else { writer.null() }
         }
@@ -74,8 +82,10 @@ extension Engine {
         if let expiry, expiry < now {
             // An absolute time already past: the key ends up absent, as if it expired at once.
             deleteKey(key, now: now)
+            notify(.generic, "del", key)
         } else {
             storeString(key, value: argv[2], expiry: expiry.map { .at($0) } ?? (keepTTL ? .keep : .remove), now: now)
+            notify(.string, "set", key)
         }
         if !returnOld { writer.ok() }
     }
@@ -92,6 +102,7 @@ extension Engine {
             writer.integer(0)
         } else {
             storeString(key, value: argv[2], expiry: .remove, now: now)
+            notify(.string, "set", key)
             writer.integer(1)
         }
     }
@@ -100,16 +111,22 @@ extension Engine {
     func setex(_ argv: Argv, unit: TimeUnit, name: String, now: Int64, _ writer: inout RESPWriter) {
         guard let expiry = absoluteExpiry(argv[2], unit: unit, relative: true, name: name, now: now, &writer) else { return }
         storeString(argv[1], value: argv[3], expiry: .at(expiry), now: now)
+        notify(.string, "set", argv[1])
         writer.ok()
     }
     func getset(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) {
         let key = argv[1]
         if let (_, old) = keyspace.findLive(key, hash: keyspace.hash(key), now: now) {
+            guard old.kind == .string else {
+            writer.error(ErrorReply.wrongType)
+            return
+        }
             writeValue(old, &writer)
         } else {
             writer.null()
         }
         storeString(key, value: argv[2], expiry: .remove, now: now)
+        notify(.string, "set", key)
     }
     func getdel(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) {
         let key = argv[1]
@@ -117,8 +134,13 @@ extension Engine {
             writer.null()
             return
         }
+        guard entry.kind == .string else {
+            writer.error(ErrorReply.wrongType)
+            return
+        }
         writeValue(entry, &writer)
         deleteKey(key, now: now)
+        notify(.generic, "del", key)
     }
 
     /// GETEX key [EX s | PX ms | EXAT ts | PXAT ms-ts | PERSIST]
@@ -145,9 +167,14 @@ extension Engine {
             writer.null()
             return
         }
+        guard entry.kind == .string else {
+            writer.error(ErrorReply.wrongType)
+            return
+        }
         writeValue(entry, &writer)
         if let expiry {
             if expiry < now { deleteKey(key, now: now) } else { setExpiry(of: key, to: expiry) }
+            notify(.generic, expiry < now ? "del" : "expire", key)
         } else if persist {
             setExpiry(of: key, to: nil)
         }
@@ -155,7 +182,7 @@ extension Engine {
     func mget(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) {
         writer.arrayHeader(argv.count - 1)
         for index in 1..<argv.count {
-            if let entry = lookupRead(argv[index], now: now) {
+            if let entry = lookupRead(argv[index], now: now), entry.kind == .string {
                 writeValue(entry, &writer)
             } else {
                 writer.null()
@@ -180,6 +207,7 @@ extension Engine {
         }
         for index in stride(from: 1, to: argv.count, by: 2) {
             storeString(argv[index], value: argv[index + 1], expiry: .remove, now: now)
+            notify(.string, "set", argv[index])
         }
         if onlyIfNoneExist { writer.integer(1) } else { writer.ok() }
     }
@@ -202,6 +230,10 @@ extension Engine {
         let key = argv[1]
         var current: Int64 = 0
         if let (_, entry) = keyspace.findLive(key, hash: keyspace.hash(key), now: now) {
+            guard entry.kind == .string else {
+                writer.error(ErrorReply.wrongType)
+                return
+            }
             guard let value = withPlainValue(entry, { ByteParsing.int64($0) }) else {
                 writer.error(ErrorReply.notInteger)
                 return
@@ -217,6 +249,7 @@ extension Engine {
         withUnsafeMutableBytes(of: &digits) { scratch in
             let length = RESPWriter.formatDecimal(Int(result), into: scratch)
             storeString(key, value: UnsafeRawBufferPointer(rebasing: scratch[(24 - length)...]), expiry: .keep, now: now)
+            notify(.string, "incrby", key)
         }
         writer.integer(Int(result))
     }
@@ -224,6 +257,10 @@ extension Engine {
         let key = argv[1]
         var current = 0.0
         if let (_, entry) = keyspace.findLive(key, hash: keyspace.hash(key), now: now) {
+            guard entry.kind == .string else {
+                writer.error(ErrorReply.wrongType)
+                return
+            }
             guard let value = withPlainValue(entry, { ByteParsing.double($0) }) else {
                 writer.error(ErrorReply.notFloat)
                 return
@@ -242,6 +279,7 @@ extension Engine {
         var text = NumberFormatting.humanDouble(result)
         text.withUTF8 { utf8 in
             storeString(key, value: UnsafeRawBufferPointer(utf8), expiry: .keep, now: now)
+            notify(.string, "incrbyfloat", key)
             writer.bulk(UnsafeRawBufferPointer(utf8))
         }
     }
@@ -252,7 +290,12 @@ extension Engine {
         let suffix = argv[2]
         guard let (_, entry) = keyspace.findLive(key, hash: keyspace.hash(key), now: now) else {
             storeString(key, value: suffix, expiry: .remove, now: now)
+            notify(.string, "append", key)
             writer.integer(suffix.count)
+            return
+        }
+        guard entry.kind == .string else {
+            writer.error(ErrorReply.wrongType)
             return
         }
         let oldLength = entry.plainLength
@@ -266,6 +309,7 @@ extension Engine {
                 (value.baseAddress! + oldLength).copyMemory(from: suffix.baseAddress!, byteCount: suffix.count)
             }
         }
+        notify(.string, "append", key)
         writer.integer(newLength)
     }
 
@@ -287,7 +331,12 @@ extension Engine {
     }
 
     func strlen(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) {
-        writer.integer(lookupRead(argv[1], now: now)?.plainLength ?? 0)
+        let entry = lookupRead(argv[1], now: now)
+        guard entry?.kind ?? .string == .string else {
+            writer.error(ErrorReply.wrongType)
+            return
+        }
+        writer.integer(entry?.plainLength ?? 0)
     }
 
     /// GETRANGE key start end (t_string.c getrangeCommand), negative offsets from the end.
@@ -298,6 +347,10 @@ extension Engine {
         }
         guard let entry = lookupRead(argv[1], now: now) else {
             writer.bulk(UnsafeRawBufferPointer(start: nil, count: 0))
+            return
+        }
+        guard entry.kind == .string else {
+            writer.error(ErrorReply.wrongType)
             return
         }
         let length = Int64(entry.plainLength)
@@ -335,6 +388,10 @@ extension Engine {
         let key = argv[1]
         let patch = argv[3]
         let existing = keyspace.findLive(key, hash: keyspace.hash(key), now: now)?.1
+        guard existing?.kind ?? .string == .string else {
+            writer.error(ErrorReply.wrongType)
+            return
+        }
         let oldLength = existing?.plainLength ?? 0
         if patch.count == 0 {
             writer.integer(oldLength)
@@ -355,6 +412,7 @@ extension Engine {
             touch(existing, now: now)
         } else {
             rewriteValue(of: key, from: existing, length: newLength, now: now, edit: write)
+            notify(.string, "setrange", key)
         }
         writer.integer(newLength)
     }

@@ -16,6 +16,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// `value-compression-threshold`: values this long or longer are stored LZ4-compressed
     /// when that saves an eighth; 0 turns compression off.
     public var compressionThreshold: Int
+    /// `notify-keyspace-events`.
+    public var keyspaceEvents: KeyspaceEventClasses
 
     /// The threshold chosen by measurement (bench/compression.py, in bench/RESULTS.md): JSON-like
     /// values of 256 bytes and less never compressed by an eighth, values of 512 bytes always
@@ -25,8 +27,9 @@ public struct EngineConfiguration: Sendable, Equatable {
     public init(
         protoMaxBulkLength: Int = 512 * 1024 * 1024, maxMemory: Int = 0, evictionPolicy: EvictionPolicy = .allkeysLRU,
         evictionSamples: Int = 5, lfuLogFactor: Int = 10, lfuDecayTime: Int = 1,
-        compressionThreshold: Int = EngineConfiguration.defaultCompressionThreshold
+        compressionThreshold: Int = EngineConfiguration.defaultCompressionThreshold, keyspaceEvents: KeyspaceEventClasses = []
     ) {
+        self.keyspaceEvents = keyspaceEvents
         self.protoMaxBulkLength = protoMaxBulkLength
         self.maxMemory = maxMemory
         self.evictionPolicy = evictionPolicy
@@ -74,6 +77,11 @@ public final class Engine {
     public var writeVersion: UInt64 = 0
     /// Recent deletes, so an older write replayed from elsewhere cannot resurrect a key.
     var tombstones = TombstoneTable()
+    /// Blocking (see Engine+Blocking): the current command's request to wait, how many
+    /// waiters each key has, and keys given elements while waited on.
+    var blockRequest: BlockRequest?
+    var waitedKeys: [[UInt8]: Int] = [:]
+    var readyKeys: [[UInt8]] = []
 
     /// Keys one command may evict before it runs; the rest is left to background steps, so
     /// a lowered `maxmemory` never makes a single client wait for a long sweep.
@@ -94,6 +102,7 @@ public final class Engine {
 
     private func configurationChanged(from old: EngineConfiguration) {
         compressor.threshold = configuration.compressionThreshold
+        keyspace.events.classes = configuration.keyspaceEvents
         if configuration.evictionPolicy != old.evictionPolicy {
             evictionPool = EvictionPool()
             if configuration.evictionPolicy == .allkeysS3FIFO {
@@ -179,6 +188,82 @@ public final class Engine {
         case .dbsize: writer.integer(keyspace.count)
         case .memory: memory(argv, now: now, &writer)
         case .flushdb, .flushall: flush(argv, &writer)
+        case .hset, .hmset: run(hset, argv, now: now, &writer)
+        case .hsetnx: run(hsetnx, argv, now: now, &writer)
+        case .hget: run(hget, argv, now: now, &writer)
+        case .hmget: run(hmget, argv, now: now, &writer)
+        case .hdel: run(hdel, argv, now: now, &writer)
+        case .hexists: run(hexists, argv, now: now, &writer)
+        case .hlen: run(hlen, argv, now: now, &writer)
+        case .hstrlen: run(hstrlen, argv, now: now, &writer)
+        case .hkeys: run({ (a, n, w) throws(CommandError) in try self.hgetall(a, part: .keys, now: n, &w) }, argv, now: now, &writer)
+        case .hvals: run({ (a, n, w) throws(CommandError) in try self.hgetall(a, part: .values, now: n, &w) }, argv, now: now, &writer)
+        case .hgetall: run({ (a, n, w) throws(CommandError) in try self.hgetall(a, part: .all, now: n, &w) }, argv, now: now, &writer)
+        case .hincrby: run(hincrby, argv, now: now, &writer)
+        case .hincrbyfloat: run(hincrbyfloat, argv, now: now, &writer)
+        case .hrandfield: run(hrandfield, argv, now: now, &writer)
+        case .hscan: run(hscan, argv, now: now, &writer)
+        case .lpush: run({ (a, n, w) throws(CommandError) in try self.push(a, .left, onlyIfExists: false, now: n, &w) }, argv, now: now, &writer)
+        case .rpush: run({ (a, n, w) throws(CommandError) in try self.push(a, .right, onlyIfExists: false, now: n, &w) }, argv, now: now, &writer)
+        case .lpushx: run({ (a, n, w) throws(CommandError) in try self.push(a, .left, onlyIfExists: true, now: n, &w) }, argv, now: now, &writer)
+        case .rpushx: run({ (a, n, w) throws(CommandError) in try self.push(a, .right, onlyIfExists: true, now: n, &w) }, argv, now: now, &writer)
+        case .lpop: run({ (a, n, w) throws(CommandError) in try self.pop(a, .left, now: n, &w) }, argv, now: now, &writer)
+        case .rpop: run({ (a, n, w) throws(CommandError) in try self.pop(a, .right, now: n, &w) }, argv, now: now, &writer)
+        case .llen: run(llen, argv, now: now, &writer)
+        case .lrange: run(lrange, argv, now: now, &writer)
+        case .lindex: run(lindex, argv, now: now, &writer)
+        case .lset: run(lset, argv, now: now, &writer)
+        case .linsert: run(linsert, argv, now: now, &writer)
+        case .lrem: run(lrem, argv, now: now, &writer)
+        case .ltrim: run(ltrim, argv, now: now, &writer)
+        case .lpos: run(lpos, argv, now: now, &writer)
+        case .lmove: run({ (a, n, w) throws(CommandError) in try self.lmove(a, from: nil, to: nil, now: n, &w) }, argv, now: now, &writer)
+        case .rpoplpush: run({ (a, n, w) throws(CommandError) in try self.lmove(a, from: .right, to: .left, now: n, &w) }, argv, now: now, &writer)
+        case .blpop: run({ (a, n, w) throws(CommandError) in try self.blockingPop(a, .left, now: n, &w) }, argv, now: now, &writer)
+        case .brpop: run({ (a, n, w) throws(CommandError) in try self.blockingPop(a, .right, now: n, &w) }, argv, now: now, &writer)
+        case .blmove: run({ (a, n, w) throws(CommandError) in try self.blockingMove(a, from: nil, to: nil, now: n, &w) }, argv, now: now, &writer)
+        case .brpoplpush: run({ (a, n, w) throws(CommandError) in try self.blockingMove(a, from: .right, to: .left, now: n, &w) }, argv, now: now, &writer)
+        case .sadd: run(sadd, argv, now: now, &writer)
+        case .srem: run(srem, argv, now: now, &writer)
+        case .sismember: run(sismember, argv, now: now, &writer)
+        case .smismember: run(smismember, argv, now: now, &writer)
+        case .smembers: run(smembers, argv, now: now, &writer)
+        case .scard: run(scard, argv, now: now, &writer)
+        case .spop: run(spop, argv, now: now, &writer)
+        case .srandmember: run(srandmember, argv, now: now, &writer)
+        case .smove: run(smove, argv, now: now, &writer)
+        case .sinter: run({ (a, n, w) throws(CommandError) in try self.setCombination(a, .inter, now: n, &w) }, argv, now: now, &writer)
+        case .sunion: run({ (a, n, w) throws(CommandError) in try self.setCombination(a, .union, now: n, &w) }, argv, now: now, &writer)
+        case .sdiff: run({ (a, n, w) throws(CommandError) in try self.setCombination(a, .diff, now: n, &w) }, argv, now: now, &writer)
+        case .sinterstore: run({ (a, n, w) throws(CommandError) in try self.setCombinationStore(a, .inter, now: n, &w) }, argv, now: now, &writer)
+        case .sunionstore: run({ (a, n, w) throws(CommandError) in try self.setCombinationStore(a, .union, now: n, &w) }, argv, now: now, &writer)
+        case .sdiffstore: run({ (a, n, w) throws(CommandError) in try self.setCombinationStore(a, .diff, now: n, &w) }, argv, now: now, &writer)
+        case .sintercard: run(sintercard, argv, now: now, &writer)
+        case .sscan: run(sscan, argv, now: now, &writer)
+        case .zadd: run(zadd, argv, now: now, &writer)
+        case .zrem: run(zrem, argv, now: now, &writer)
+        case .zscore: run(zscore, argv, now: now, &writer)
+        case .zmscore: run(zmscore, argv, now: now, &writer)
+        case .zincrby: run(zincrby, argv, now: now, &writer)
+        case .zcard: run(zcard, argv, now: now, &writer)
+        case .zcount: run(zcount, argv, now: now, &writer)
+        case .zlexcount: run(zlexcount, argv, now: now, &writer)
+        case .zrank: run({ (a, n, w) throws(CommandError) in try self.zrank(a, reverse: false, now: n, &w) }, argv, now: now, &writer)
+        case .zrevrank: run({ (a, n, w) throws(CommandError) in try self.zrank(a, reverse: true, now: n, &w) }, argv, now: now, &writer)
+        case .zrange: run({ (a, n, w) throws(CommandError) in try self.zrange(a, base: RangeRequest(), allowKind: true, now: n, &w) }, argv, now: now, &writer)
+        case .zrevrange: run({ (a, n, w) throws(CommandError) in try self.zrange(a, base: RangeRequest(reverse: true), allowKind: false, now: n, &w) }, argv, now: now, &writer)
+        case .zrangebyscore: run({ (a, n, w) throws(CommandError) in try self.zrange(a, base: RangeRequest(kind: .score), allowKind: false, now: n, &w) }, argv, now: now, &writer)
+        case .zrevrangebyscore: run({ (a, n, w) throws(CommandError) in try self.zrange(a, base: RangeRequest(kind: .score, reverse: true), allowKind: false, now: n, &w) }, argv, now: now, &writer)
+        case .zrangebylex: run({ (a, n, w) throws(CommandError) in try self.zrange(a, base: RangeRequest(kind: .lex), allowKind: false, now: n, &w) }, argv, now: now, &writer)
+        case .zrevrangebylex: run({ (a, n, w) throws(CommandError) in try self.zrange(a, base: RangeRequest(kind: .lex, reverse: true), allowKind: false, now: n, &w) }, argv, now: now, &writer)
+        case .zremrangebyscore: run({ (a, n, w) throws(CommandError) in try self.zremrange(a, .score, now: n, &w) }, argv, now: now, &writer)
+        case .zremrangebyrank: run({ (a, n, w) throws(CommandError) in try self.zremrange(a, .rank, now: n, &w) }, argv, now: now, &writer)
+        case .zremrangebylex: run({ (a, n, w) throws(CommandError) in try self.zremrange(a, .lex, now: n, &w) }, argv, now: now, &writer)
+        case .zpopmin: run({ (a, n, w) throws(CommandError) in try self.zpop(a, max: false, now: n, &w) }, argv, now: now, &writer)
+        case .zpopmax: run({ (a, n, w) throws(CommandError) in try self.zpop(a, max: true, now: n, &w) }, argv, now: now, &writer)
+        case .bzpopmin: run({ (a, n, w) throws(CommandError) in try self.blockingZpop(a, max: false, now: n, &w) }, argv, now: now, &writer)
+        case .bzpopmax: run({ (a, n, w) throws(CommandError) in try self.blockingZpop(a, max: true, now: n, &w) }, argv, now: now, &writer)
+        case .zscan: run(zscan, argv, now: now, &writer)
         case .ping, .echo, .quit, .hello, .select, .client, .command, .info, .config, .time, .shutdown, .cluster, .save, .bgsave, .lastsave, .slowlog, .readonly, .readwrite, .asking, .monitor, .latency, .wait,
              .subscribe, .unsubscribe, .psubscribe, .punsubscribe, .publish, .pubsub:
             preconditionFailure("\(spec.name) is executed by the server, not the engine")
@@ -218,7 +303,7 @@ public final class Engine {
             }
             let key = argv[2]
             if let (_, entry) = keyspace.findLive(key, hash: keyspace.hash(key), now: now) {
-                writer.integer(entry.footprint + SlotTable.slotBytes)
+                writer.integer(entry.footprint + entry.collectionFootprint + SlotTable.slotBytes)
             } else {
                 writer.null()
             }
@@ -357,7 +442,7 @@ public final class Engine {
             case .keep: expiry = Keyspace.isExpired(old, now: now) ? nil : old.expiryIfAny
             case .at(let time): expiry = time
             }
-            if old.valueLength == stored.count && old.hasExpiry == (expiry != nil) && old.isCompressed == (compressed != nil)
+            if old.kind == .string && old.valueLength == stored.count && old.hasExpiry == (expiry != nil) && old.isCompressed == (compressed != nil)
                 && old.hasVersion == versioning {
                 keyspace.willMutate(old)
                 if stored.count > 0 { old.value.baseAddress!.copyMemory(from: stored.baseAddress!, byteCount: stored.count) }
@@ -396,9 +481,7 @@ public final class Engine {
         let replacement = Entry.allocate(
             key: key, valueLength: old.valueLength, expiry: expiry, kind: old.kind, clock: old.accessClock,
             compressed: old.isCompressed, policyBits: old.policyBits, version: newEntryVersion)
-        if old.valueLength > 0 {
-            replacement.value.baseAddress!.copyMemory(from: old.value.baseAddress!, byteCount: old.valueLength)
-        }
+        replacement.copyValue(from: old)
         keyspace.replace(at: location, with: replacement)
     }
 

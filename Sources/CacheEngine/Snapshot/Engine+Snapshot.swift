@@ -24,6 +24,11 @@ extension Engine {
     @discardableResult
     public func load(_ record: SnapshotFormat.Record, now: Int64) -> Bool {
         if let expiry = record.expiry, expiry < now { return false }
+        let kind = ValueKind(rawValue: record.type) ?? .string
+        if kind != .string {
+            return storeDecoded(record.key, kind: kind, encoded: record.value, expiry: record.expiry,
+                                version: versioning || record.version != 0 ? record.version : nil, now: now)
+        }
         let entry = Entry.allocate(
             key: record.key, valueLength: record.value.count, expiry: record.expiry, kind: ValueKind(rawValue: record.type) ?? .string,
             clock: initialClock(now), compressed: record.compressed,

@@ -179,7 +179,7 @@ public enum SnapshotFormat {
         let type = raw[position]
         let flags = raw[position + 1]
         position += 2
-        guard type == 0 else { throw fail("unknown type \(type)") }
+        guard ValueKind(rawValue: type) != nil else { throw fail("unknown type \(type)") }
         guard let keyLength = uvarint(raw, &position) else { throw fail("bad key length") }
         guard keyLength <= raw.count - position else { throw fail("key runs past the block") }
         let key = UnsafeRawBufferPointer(rebasing: raw[position..<(position + keyLength)])
@@ -201,16 +201,10 @@ public enum SnapshotFormat {
     }
 
     private static func uvarint(_ raw: UnsafeRawBufferPointer, _ position: inout Int) -> Int? {
-        var value = 0
-        var shift = 0
-        while position < raw.count && shift < 63 {
-            let byte = raw[position]
-            position += 1
-            value |= Int(byte & 0x7F) << shift
-            if byte & 0x80 == 0 { return value }
-            shift += 7
-        }
-        return nil
+        var reader = CollectionReader(raw)
+        reader.position = position
+        defer { position = reader.position }
+        return reader.uvarint()
     }
 
     /// Appends one record for `entry` (stored form, as in memory).
@@ -220,8 +214,13 @@ public enum SnapshotFormat {
         bytes.append((hasExpiry ? 1 : 0) | (entry.isCompressed ? 2 : 0))
         bytes.appendUVarint(entry.keyLength)
         bytes.append(contentsOf: entry.key)
-        bytes.appendUVarint(entry.valueLength)
-        bytes.append(contentsOf: UnsafeRawBufferPointer(entry.value))
+        if entry.isCollection {
+            // A collection is saved in its portable form, not as the reference the entry holds.
+            bytes.appendBlob(CollectionCodec.encode(entry.collection))
+        } else {
+            bytes.appendUVarint(entry.valueLength)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(entry.value))
+        }
         if hasExpiry { bytes.appendLittleEndian(UInt64(bitPattern: entry.expiry)) }
         bytes.appendLittleEndian(entry.version)
     }

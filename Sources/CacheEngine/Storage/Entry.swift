@@ -195,10 +195,25 @@ enum Allocation {
     }
 }
 
-/// What an entry's value bytes hold. Strings only for now; the other Redis types will be stored
-/// behind the same entry header.
+/// What an entry's value bytes hold: a string's bytes, or for the other Redis types a
+/// reference to a `CollectionValue`. The raw values are the snapshot and replication type tags.
 enum ValueKind: UInt8, Sendable {
     case string = 0
+    case hash = 1
+    case list = 2
+    case set = 3
+    case zset = 4
+
+    /// The name TYPE replies with and SCAN TYPE filters by.
+    var typeName: StaticString {
+        switch self {
+        case .string: "string"
+        case .hash: "hash"
+        case .list: "list"
+        case .set: "set"
+        case .zset: "zset"
+        }
+    }
 }
 
 #if canImport(CMalloc) && os(Linux)

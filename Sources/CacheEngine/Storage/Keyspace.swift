@@ -42,10 +42,24 @@ public final class Keyspace {
     /// are dropped (the other owners expire the same keys at the same instant anyway).
     var expirations: [(key: [UInt8], version: UInt64)]?
     static let expirationLogCapacity = 100_000
+    /// Keyspace notifications raised and not yet published.
+    var events = KeyspaceEventLog() {
+        didSet { eventsEnabled = events.classes.isActive }
+    }
+    /// Whether any notification class is selected: one load on the write path.
+    private(set) var eventsEnabled = false
+    /// Set when a command leaves work for the server (events to publish, a block request,
+    /// waiters to wake), so the server checks one flag per command.
+    var needsAttention = false
+
+    func raise(_ eventClass: KeyspaceEventClasses, _ event: StaticString, _ key: UnsafeRawBufferPointer) {
+        if events.record(eventClass, event, key) { needsAttention = true }
+    }
 
     /// Counts a key removed for its TTL (INFO's `expired_keys`) and logs it for replication.
     func noteExpired(_ entry: Entry) {
         expiredKeys += 1
+        if eventsEnabled { raise(.expired, "expired", entry.key) }
         guard expirations != nil else { return }
         if expirations!.count >= Self.expirationLogCapacity { expirations!.removeFirst(expirations!.count / 2) }
         expirations!.append((Array(entry.key), entry.version))
@@ -83,11 +97,16 @@ public final class Keyspace {
     }
 
     private func account(_ entry: Entry, _ sign: Int) {
-        entryFootprint += sign * entry.footprint
+        entryFootprint += sign * (entry.footprint + entry.collectionFootprint)
         if entry.isCompressed {
             compressedValues += sign
             compressionSavedBytes += sign * (entry.plainLength - entry.valueLength)
         }
+    }
+
+    /// A collection held by a live entry grew or shrank by `delta` bytes.
+    func collectionResized(by delta: Int) {
+        entryFootprint += delta
     }
 
     // MARK: Locating keys
@@ -198,7 +217,7 @@ public final class Keyspace {
         }
         account(old, -1)
         account(replacement, 1)
-        old.deallocate()
+        old.free()
     }
 
     /// Deletes the entry at `location` and frees it.
@@ -212,7 +231,7 @@ public final class Keyspace {
         }
         if entry.hasExpiry { removeVolatile(entry) }
         account(entry, -1)
-        entry.deallocate()
+        entry.free()
         if draining != nil {
             stepRebuild(slots: Self.migrationSlotsPerWrite)
         } else {
@@ -238,7 +257,7 @@ public final class Keyspace {
     private func releaseAll() {
         for table in [table] + (draining.map { [$0] } ?? []) {
             for index in 0..<table.capacity {
-                if let entry = table.entry(at: index) { entry.deallocate() }
+                if let entry = table.entry(at: index) { entry.free() }
             }
         }
         draining?.deallocate()

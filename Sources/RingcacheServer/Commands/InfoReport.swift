@@ -80,7 +80,7 @@ struct InfoReport {
         block("Clients", [
             ("connected_clients", String(state.clients.count)),
             ("maxclients", String(state.maxClients.load(ordering: .relaxed))),
-            ("blocked_clients", "0"),
+            ("blocked_clients", String(state.blocking.count)),
         ])
     }
 

@@ -80,6 +80,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// `migration-max-bytes-per-sec`: the rate at which a node streams slots to a new owner;
     /// 0 = as fast as the link takes them.
     public var migrationMaxBytesPerSecond = 0
+    /// `notify-keyspace-events`: which keyspace notifications are published (none by default).
+    public var keyspaceEvents: KeyspaceEventClasses = []
     /// The config file this node was started with, if any (INFO's `config_file`).
     public var configFile: String?
 
@@ -94,7 +96,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         EngineConfiguration(
             protoMaxBulkLength: protoMaxBulkLength, maxMemory: maxMemory, evictionPolicy: evictionPolicy,
             evictionSamples: evictionSamples, lfuLogFactor: lfuLogFactor, lfuDecayTime: lfuDecayTime,
-            compressionThreshold: compressionThreshold)
+            compressionThreshold: compressionThreshold, keyspaceEvents: keyspaceEvents)
     }
 }
 
@@ -257,6 +259,13 @@ extension ServerConfiguration {
                 points.append(SavePoint(seconds: seconds, changes: changes))
             }
             config.savePoints = points
+        }),
+        Directive(name: "notify-keyspace-events", mutable: true, get: { $0.keyspaceEvents.flags }, set: { config, values throws(DirectiveValueError) in
+            let flags = values.joined()
+            guard let classes = KeyspaceEventClasses(flags: flags) else {
+                throw DirectiveValueError(reason: "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+            }
+            config.keyspaceEvents = classes
         }),
         Directive(name: "dir", mutable: true, get: { $0.directory }, set: { config, values throws(DirectiveValueError) in
             let path = try single(values)

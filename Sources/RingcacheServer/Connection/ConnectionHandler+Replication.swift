@@ -10,12 +10,15 @@ extension ConnectionHandler {
     func executeReplicatedWrite(_ spec: CommandSpec, _ argv: Argv, now: Int64, replyStart: Int, context: ChannelHandlerContext) {
         var tickets: [ReplicationService.Ticket] = []
         let replication = state.replication
+        var aftermath: EngineAftermath?
         let changed = state.engine.withEngine { engine in
             let version = replication.nextVersion(now: now)
             engine.writeVersion = version
             engine.execute(spec, argv, now: now, into: &writer)
+            aftermath = collectAftermath(engine, argv, context: context)
             return replication.replicateChanges(of: engine, version: version, now: now, tickets: &tickets)
         }
+        settle(aftermath, context: context)
         if !tickets.isEmpty { lastWriteTickets = tickets }
         let needed = state.minReplicasAck
         // A write that changed nothing (SET NX on a present key) has nothing to wait for.

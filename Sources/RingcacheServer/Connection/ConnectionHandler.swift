@@ -55,6 +55,14 @@ final class ConnectionHandler: ChannelInboundHandler {
     var possiblyStale = false
     /// What this connection's latest write waits for (WAIT, `min-replicas-ack`).
     var lastWriteTickets: [ReplicationService.Ticket] = []
+    /// The blocking command this connection waits in (BLPOP…); later requests wait in
+    /// `carried`, and reads go on so a disconnect is noticed at once.
+    var blocked: BlockedCommand?
+    /// While a woken waiter runs its command again: its deadline and timer carry over, and
+    /// if it waits again it keeps its place at the front.
+    var retryDeadline: Int64?
+    var retryTimer: Scheduled<Void>?
+    var isRetrying = false
 
     /// Replies above this size are written out before the read completes.
     static let eagerWriteThreshold = 64 * 1024
@@ -80,6 +88,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        abandonBlocked()
         if let record {
             state.clients.remove(id: record.id)
             state.monitors.remove(id: record.id)
@@ -95,8 +104,11 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard !closeAfterFlush else { return }
         var input = unwrapInboundIn(data)
         state.stats.totalNetInputBytes.wrappingAdd(input.readableBytes, ordering: .relaxed)
-        if awaitingProxy {
+        if awaitingProxy || blocked != nil {
             if carried == nil { carried = input } else { carried!.writeBuffer(&input) }
+            if blocked != nil, let carried, carried.readableBytes > state.clientQueryBufferLimit.load(ordering: .relaxed) {
+                context.close(promise: nil)
+            }
             return
         }
         if var previous = carried {
@@ -167,8 +179,8 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     // MARK: Requests
 
-    private func process(_ buffer: inout ByteBuffer, now: Int64, context: ChannelHandlerContext) {
-        while !closeAfterFlush && !awaitingProxy {
+    func process(_ buffer: inout ByteBuffer, now: Int64, context: ChannelHandlerContext) {
+        while !closeAfterFlush && !awaitingProxy && blocked == nil {
             let frameLength: Int?
             do {
                 frameLength = try parser.parse(buffer, into: &arguments)
@@ -231,9 +243,11 @@ final class ConnectionHandler: ChannelInboundHandler {
             if spec.isWrite && replicating {
                 executeReplicatedWrite(spec, argv, now: now, replyStart: replyStart, context: context)
             } else {
-                state.engine.withEngine { engine in
+                let aftermath = state.engine.withEngine { engine in
                     engine.execute(spec, argv, now: now, into: &writer)
+                    return collectAftermath(engine, argv, context: context)
                 }
+                settle(aftermath, context: context)
             }
         case .server:
             executeServerCommand(spec, argv, now: now, context: context)

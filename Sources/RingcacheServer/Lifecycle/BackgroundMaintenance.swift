@@ -44,10 +44,12 @@ struct BackgroundMaintenance: Service {
         let start = clock.now
         while true {
             let now = WallClock.milliseconds()
-            let (moreToDo, evicting) = state.engine.withEngine { engine in
+            let (moreToDo, evicting, events) = state.engine.withEngine { engine in
                 let step = engine.backgroundStep(now: now, samples: Self.samplesPerSlice)
-                return (step.moreToDo, step.evicting)
+                // Expired and evicted keys raise keyspace notifications.
+                return (step.moreToDo, step.evicting, engine.hasKeyspaceEvents ? engine.takeKeyspaceEvents() : [])
             }
+            state.publishKeyspaceEvents(events)
             let elapsed = clock.now - start
             if !moreToDo || elapsed >= period * (evicting ? Self.evictionBudgetShare : Self.budgetShare) {
                 state.replication.replicateExpirations(now: WallClock.milliseconds())

@@ -20,6 +20,7 @@ public final class ServerState: Sendable {
     let slowLog = SlowLog()
     let monitors = MonitorFeed()
     let pubsub = PubSubHub()
+    let blocking = BlockingRegistry()
     let latencyMonitor = LatencyMonitor()
     /// This node's place in the cluster: membership, the ring, the bus.
     let cluster: ClusterNode

@@ -78,7 +78,7 @@ enum ReplicationFrame: Equatable, Sendable {
 ///                  (ops LZ4-compressed when `compressed` is 1)
 ///     ack       := sequence:u64
 ///     op        := kind:u8 …  write: key:bytes version:u64 expiry:i64 (-1 none)
-///                               hasValue:u8 [value:bytes]
+///                               hasValue:u8 (0 tombstone, else 1 + type) [value:bytes]
 ///                  ranges: count:u16 (start:u16 end:u16)*
 ///     bytes     := length:u32 data
 enum ReplicationCodec {
@@ -173,7 +173,8 @@ enum ReplicationCodec {
             buffer.writeInteger(record.version)
             buffer.writeInteger(record.expiry ?? -1)
             if let value = record.value {
-                buffer.writeInteger(UInt8(1))
+                // 1 + the value's type: 1 a string, 2 a hash, 3 a list, 4 a set, 5 a zset.
+                buffer.writeInteger(UInt8(1) + record.type)
                 buffer.writeInteger(UInt32(value.count))
                 buffer.writeBytes(value)
             } else {
@@ -202,11 +203,11 @@ enum ReplicationCodec {
                   let version = buffer.readInteger(as: UInt64.self), let expiry = buffer.readInteger(as: Int64.self),
                   let hasValue = buffer.readInteger(as: UInt8.self) else { return nil }
             var value: [UInt8]?
-            if hasValue == 1 {
+            if hasValue >= 1 {
                 guard let length = buffer.readInteger(as: UInt32.self), let bytes = buffer.readBytes(length: Int(length)) else { return nil }
                 value = bytes
             }
-            return .write(ReplicatedKey(key: key, version: version, expiry: expiry < 0 ? nil : expiry, value: value))
+            return .write(ReplicatedKey(key: key, version: version, expiry: expiry < 0 ? nil : expiry, value: value, type: hasValue >= 1 ? hasValue - 1 : 0))
         case 2:
             guard let slots = readRanges(&buffer), let count = buffer.readInteger(as: UInt32.self), count <= HashSlot.count else { return nil }
             var digests: [UInt64] = []

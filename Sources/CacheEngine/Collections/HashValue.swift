@@ -1,0 +1,119 @@
+/// A hash: fields and their values.
+final class HashValue: CollectionValue {
+    var table = IndexedTable<[UInt8]>()
+
+    init() {
+        super.init(footprint: Self.objectCost)
+    }
+
+    override var count: Int { table.count }
+    override var kind: ValueKind { .hash }
+    /// Redis reports `listpack` for small hashes and `hashtable` beyond 128 fields or 64-byte
+    /// values; Ringcache has one representation and names it by the same thresholds.
+    override var encodingName: String {
+        table.count <= 128 && !table.values.contains { $0.count > 64 } && !table.keys.contains { $0.count > 64 } ? "listpack" : "hashtable"
+    }
+
+    static func cost(field: Int, value: Int) -> Int {
+        elementCost(field) + elementCost(value) + 2 * slotCost
+    }
+
+    /// Sets a field; returns whether it is new.
+    @discardableResult
+    func set(_ field: [UInt8], _ value: [UInt8]) -> Bool {
+        if let old = table.set(field, value) {
+            footprint += Self.elementCost(value.count) - Self.elementCost(old.count)
+            return false
+        }
+        footprint += Self.cost(field: field.count, value: value.count)
+        return true
+    }
+
+    @discardableResult
+    func remove(_ field: [UInt8]) -> Bool {
+        guard let old = table.remove(field) else { return false }
+        footprint -= Self.cost(field: field.count, value: old.count)
+        return true
+    }
+
+    override func encode(into bytes: inout [UInt8]) {
+        bytes.appendUVarint(table.count)
+        for index in 0..<table.count {
+            bytes.appendBlob(table.keys[index])
+            bytes.appendBlob(table.values[index])
+        }
+    }
+
+    static func decode(_ reader: inout CollectionReader) -> HashValue? {
+        guard let count = reader.uvarint() else { return nil }
+        let hash = HashValue()
+        for _ in 0..<count {
+            guard let field = reader.blob(), let value = reader.blob() else { return nil }
+            hash.set(field, value)
+        }
+        return hash
+    }
+
+    override func copy() -> CollectionValue {
+        let copy = HashValue()
+        copy.table = table
+        copy.footprint = footprint
+        return copy
+    }
+}
+
+/// A set of byte strings.
+final class SetValue: CollectionValue {
+    var table = IndexedTable<Void>()
+
+    init() {
+        super.init(footprint: Self.objectCost)
+    }
+
+    override var count: Int { table.count }
+    override var kind: ValueKind { .set }
+    override var encodingName: String {
+        if table.count <= 512 && table.keys.allSatisfy({ $0.withUnsafeBytes { ByteParsing.int64($0) != nil } }) { return "intset" }
+        return table.count <= 128 && !table.keys.contains { $0.count > 64 } ? "listpack" : "hashtable"
+    }
+
+    func contains(_ member: [UInt8]) -> Bool { table.position(of: member) != nil }
+
+    @discardableResult
+    func insert(_ member: [UInt8]) -> Bool {
+        guard table.set(member, ()) == nil else { return false }
+        footprint += Self.elementCost(member.count) + 2 * Self.slotCost
+        return true
+    }
+
+    @discardableResult
+    func remove(_ member: [UInt8]) -> Bool {
+        guard table.remove(member) != nil else { return false }
+        footprint -= Self.elementCost(member.count) + 2 * Self.slotCost
+        return true
+    }
+
+    var members: ContiguousArray<[UInt8]> { table.keys }
+
+    override func encode(into bytes: inout [UInt8]) {
+        bytes.appendUVarint(table.count)
+        for member in table.keys { bytes.appendBlob(member) }
+    }
+
+    static func decode(_ reader: inout CollectionReader) -> SetValue? {
+        guard let count = reader.uvarint() else { return nil }
+        let set = SetValue()
+        for _ in 0..<count {
+            guard let member = reader.blob() else { return nil }
+            set.insert(member)
+        }
+        return set
+    }
+
+    override func copy() -> CollectionValue {
+        let copy = SetValue()
+        copy.table = table
+        copy.footprint = footprint
+        return copy
+    }
+}

@@ -1,0 +1,196 @@
+import RESP
+
+/// Hash commands (https://redis.io/docs/latest/commands/?group=hash).
+extension Engine {
+    /// HSET key field value [field value ...] / HMSET (which replies OK).
+    func hset(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
+        guard argv.count % 2 == 0 else { throw CommandError(ErrorReply.wrongArity(ByteParsing.string(argv[0]).lowercased())) }
+        let added = try mutate(argv[1], HashValue.init, create: true, now: now) { hash in
+            var added = 0
+            for index in stride(from: 2, to: argv.count, by: 2) where hash.set(Array(argv[index]), Array(argv[index + 1])) {
+                added += 1
+            }
+            return added
+        } ?? 0
+        notify(.hash, "hset", argv[1])
+        if ByteParsing.equalsIgnoringCase(argv[0], "HMSET") { writer.ok() } else { writer.integer(added) }
+    }
+
+    func hsetnx(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
+        let added = try mutate(argv[1], HashValue.init, create: true, now: now) { hash in
+            let field = Array(argv[2])
+            guard hash.table[field] == nil else { return false }
+            return hash.set(field, Array(argv[3]))
+        } ?? false
+        if added { notify(.hash, "hset", argv[1]) }
+        writer.integer(added ? 1 : 0)
+    }
+
+    func hget(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
+        if let value = try readable(argv[1], HashValue.self, now: now)?.table[Array(argv[2])] {
+            writer.bulk(value)
+        } else {
+            writer.null()
+        }
+    }
+
+    func hmget(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
+        let hash = try readable(argv[1], HashValue.self, now: now)
+        writer.arrayHeader(argv.count - 2)
+        for index in 2..<argv.count {
+            if let value = hash?.table[Array(argv[index])] { writer.bulk(value) } else { writer.null() }
+        }
+    }
+
+    func hdel(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
+        let removed = try mutate(argv[1], HashValue.init, create: false, now: now) { hash in
+            (2..<argv.count).reduce(0) { $0 + (hash.remove(Array(argv[$1])) ? 1 : 0) }
+        } ?? 0
+        if removed > 0 { notify(.hash, "hdel", argv[1]) }
+        writer.integer(removed)
+    }
+
+    func hexists(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
+        writer.integer(try readable(argv[1], HashValue.self, now: now)?.table[Array(argv[2])] == nil ? 0 : 1)
+    }
+
+    func hlen(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
+        writer.integer(try readable(argv[1], HashValue.self, now: now)?.count ?? 0)
+    }
+
+    func hstrlen(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
+        writer.integer(try readable(argv[1], HashValue.self, now: now)?.table[Array(argv[2])]?.count ?? 0)
+    }
+
+    enum HashPart { case keys, values, all }
+
+    /// HKEYS, HVALS, HGETALL (a map in RESP3).
+    func hgetall(_ argv: Argv, part: HashPart, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
+        guard let hash = try readable(argv[1], HashValue.self, now: now) else {
+            if part == .all { writer.mapHeader(0) } else { writer.arrayHeader(0) }
+            return
+        }
+        let table = hash.table
+        switch part {
+        case .keys:
+            writer.arrayHeader(table.count)
+            for field in table.keys { writer.bulk(field) }
+        case .values:
+            writer.arrayHeader(table.count)
+            for value in table.values { writer.bulk(value) }
+        case .all:
+            writer.mapHeader(table.count)
+            for index in 0..<table.count {
+                writer.bulk(table.keys[index])
+                writer.bulk(table.values[index])
+            }
+        }
+    }
+
+    func hincrby(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
+        guard let increment = ByteParsing.int64(argv[3]) else { throw .notInteger }
+        let result = try mutate(argv[1], HashValue.init, create: true, now: now) { hash throws(CommandError) in
+            let field = Array(argv[2])
+            var current: Int64 = 0
+            if let old = hash.table[field] {
+                guard let parsed = old.withUnsafeBytes({ ByteParsing.int64($0) }) else { throw CommandError("ERR hash value is not an integer") }
+                current = parsed
+            }
+            let (sum, overflow) = current.addingReportingOverflow(increment)
+            guard !overflow else { throw CommandError(ErrorReply.overflow) }
+            hash.set(field, Array(String(sum).utf8))
+            return sum
+        } ?? Int64(0)
+        notify(.hash, "hincrby", argv[1])
+        writer.integer(Int(result))
+    }
+
+    func hincrbyfloat(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
+        guard let increment = ByteParsing.double(argv[3]) else { throw .notFloat }
+        let result = try mutate(argv[1], HashValue.init, create: true, now: now) { hash throws(CommandError) in
+            let field = Array(argv[2])
+            var current = 0.0
+            if let old = hash.table[field] {
+                guard let parsed = old.withUnsafeBytes({ ByteParsing.double($0) }) else { throw CommandError("ERR hash value is not a float") }
+                current = parsed
+            }
+            let sum = current + increment
+            guard sum.isFinite else { throw CommandError(ErrorReply.nanOrInfinity) }
+            let text = Array(NumberFormatting.humanDouble(sum).utf8)
+            hash.set(field, text)
+            return text
+        } ?? [UInt8]()
+        notify(.hash, "hincrbyfloat", argv[1])
+        writer.bulk(result)
+    }
+
+    /// HRANDFIELD key [count [WITHVALUES]]
+    func hrandfield(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
+        guard argv.count > 2 else {
+            guard let hash = try readable(argv[1], HashValue.self, now: now) else {
+                writer.null()
+                return
+            }
+            writer.bulk(hash.table.keys[Int.random(in: 0..<hash.count, using: &random)])
+            return
+        }
+        guard argv.count <= 4 else { throw .syntax }
+        let withValues = argv.count == 4
+        if withValues && !ByteParsing.equalsIgnoringCase(argv[3], "WITHVALUES") { throw .syntax }
+        guard let requested = ByteParsing.int64(argv[2]), requested > Int64.min / 2, requested < Int64.max / 2 else {
+            throw CommandError("ERR value is out of range")
+        }
+        let hash = try readable(argv[1], HashValue.self, now: now)
+        let positions = randomPositions(count: hash?.count ?? 0, requested: Int(requested))
+        let table = hash?.table ?? IndexedTable()
+        if withValues && writer.version == .v3 {
+            writer.arrayHeader(positions.count)
+            for position in positions {
+                writer.arrayHeader(2)
+                writer.bulk(table.keys[position])
+                writer.bulk(table.values[position])
+            }
+        } else {
+            writer.arrayHeader(positions.count * (withValues ? 2 : 1))
+            for position in positions {
+                writer.bulk(table.keys[position])
+                if withValues { writer.bulk(table.values[position]) }
+            }
+        }
+    }
+
+    /// Positions for HRANDFIELD, SRANDMEMBER and ZRANDMEMBER with a count: a positive count
+    /// picks that many distinct positions (all, if fewer); a negative one picks |count| with
+    /// repeats allowed.
+    func randomPositions(count: Int, requested: Int) -> [Int] {
+        guard count > 0, requested != 0 else { return [] }
+        if requested < 0 {
+            return (0..<(-requested)).map { _ in Int.random(in: 0..<count, using: &random) }
+        }
+        if requested >= count { return Array(0..<count) }
+        // Floyd's algorithm: `requested` distinct positions in O(requested).
+        var chosen = Set<Int>()
+        var order: [Int] = []
+        for upper in (count - requested)..<count {
+            let pick = Int.random(in: 0...upper, using: &random)
+            let position = chosen.contains(pick) ? upper : pick
+            chosen.insert(position)
+            order.append(position)
+        }
+        return order
+    }
+
+    /// HSCAN key cursor [MATCH pattern] [COUNT count] [NOVALUES]
+    func hscan(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
+        let (pattern, noValues) = try Self.scanOptions(argv, allowNoValues: true)
+        let table = try readable(argv[1], HashValue.self, now: now)?.table ?? IndexedTable()
+        let matching = (0..<table.count).filter { Self.matches(pattern, table.keys[$0]) }
+        writer.arrayHeader(2)
+        writer.bulk("0")
+        writer.arrayHeader(matching.count * (noValues ? 1 : 2))
+        for index in matching {
+            writer.bulk(table.keys[index])
+            if !noValues { writer.bulk(table.values[index]) }
+        }
+    }
+}

@@ -1,0 +1,391 @@
+"""Hashes, lists, sets and sorted sets on a real server: replies checked command by command
+against a real redis-server in the same run, blocking pops with real clients, keyspace
+notifications, persistence of every type, and redis-benchmark's default test list."""
+import os
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+import redis
+
+from conftest import free_port, wait_until
+
+
+@pytest.fixture(scope="module")
+def reference_redis():
+    """A stock redis-server to compare replies with; stopped when the module's tests end."""
+    port = free_port()
+    process = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client = redis.Redis(port=port, socket_timeout=5)
+        wait_until(lambda: _pings(client), timeout=10, message="redis-server to start")
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _pings(client) -> bool:
+    try:
+        return client.ping()
+    except redis.ConnectionError:
+        return False
+
+
+def _reply(client, command):
+    try:
+        return client.execute_command(*command)
+    except redis.ResponseError as error:
+        return ("error", str(error))
+
+
+def _normalised(reply, unordered: bool):
+    if unordered and isinstance(reply, (list, set)):
+        return sorted(reply, key=repr)
+    if isinstance(reply, dict):
+        return sorted(reply.items())
+    return reply
+
+
+# Each script runs on an empty keyspace; `~` marks a command whose reply is a set in no
+# particular order (compared sorted).
+SCRIPTS = {
+    "hash": [
+        "HSET h a 1 b 2 c 3", "HSET h a 10 d 4", "HGET h a", "HGET h zz", "HGET nokey a", "HMGET h a zz b", "HLEN h",
+        "HEXISTS h a", "HEXISTS h zz", "HSTRLEN h a", "HSTRLEN h zz", "HSETNX h a 5", "HSETNX h e 5", "~HKEYS h",
+        "~HVALS h", "HGETALL h", "HDEL h a zz b", "HLEN h", "HINCRBY h n 5", "HINCRBY h n -7", "HINCRBY h c x",
+        "HINCRBY h e notanumber", "HSET h big 9223372036854775807", "HINCRBY h big 1", "HINCRBYFLOAT h f 1.5",
+        "HINCRBYFLOAT h f 2.25", "HINCRBYFLOAT h e x", "HMSET h x 1 y 2", "HSET h odd", "HDEL h c d e n big f x y",
+        "EXISTS h", "HDEL h zz", "HGETALL h", "TYPE h", "HSET s 1 2", "SET str v", "HGET str a", "HSET str a 1",
+        "HRANDFIELD nokey", "HRANDFIELD nokey 3", "HSCAN nokey 0", "HSCAN h notacursor",
+    ],
+    "list": [
+        "RPUSH l a b c", "LPUSH l z y", "LRANGE l 0 -1", "LRANGE l -2 100", "LRANGE l 5 1", "LLEN l", "LINDEX l 0",
+        "LINDEX l -1", "LINDEX l 99", "LSET l 1 Z", "LSET l 99 x", "LSET nokey 0 x", "LINSERT l BEFORE a A",
+        "LINSERT l AFTER c C", "LINSERT l AFTER nothere x", "LINSERT nokey AFTER a x", "LINSERT l SIDEWAYS a x",
+        "LRANGE l 0 -1", "RPUSH l a a b a", "LREM l 2 a", "LREM l -1 a", "LREM l 0 b", "LRANGE l 0 -1",
+        "LPOS l Z", "LPOS l a RANK -1", "RPUSH l x x x", "LPOS l x COUNT 0", "LPOS l x COUNT 2 RANK 2", "LPOS l x RANK 0",
+        "LPOS l x MAXLEN 2", "LPOS l nothere", "LPOS l x COUNT -1", "LPOP l", "RPOP l", "LPOP l 2", "RPOP l 0",
+        "LPOP nokey", "LPOP nokey 2", "LPOP l -1", "LTRIM l 1 2", "LRANGE l 0 -1", "LTRIM l 5 1", "EXISTS l",
+        "RPUSH src 1 2 3", "LMOVE src dst LEFT RIGHT", "LMOVE src dst RIGHT LEFT", "LMOVE src dst UP DOWN",
+        "RPOPLPUSH src dst", "RPOPLPUSH src dst", "EXISTS src", "LRANGE dst 0 -1", "LMOVE dst dst LEFT RIGHT",
+        "LRANGE dst 0 -1", "LPUSHX nokey a", "RPUSHX dst last", "LPUSHX dst first", "LRANGE dst 0 -1",
+        "SET str v", "LPUSH str a", "LMOVE dst str LEFT LEFT", "LRANGE str 0 -1", "BLPOP dst 0", "BRPOP nokey dst 0.01",
+        "BLPOP dst -1", "BLPOP dst notatimeout", "BLMOVE dst other LEFT LEFT 0", "BRPOPLPUSH dst other 0",
+        "LRANGE other 0 -1", "TYPE dst", "OBJECT ENCODING other",
+    ],
+    "set": [
+        "SADD s a b c", "SADD s c d", "SCARD s", "SISMEMBER s a", "SISMEMBER s zz", "SMISMEMBER s a zz d", "~SMEMBERS s",
+        "SREM s a zz", "~SMEMBERS s", "SADD t c d e", "SADD u d x", "~SINTER s t", "~SINTER s t u", "~SUNION s t u",
+        "~SDIFF s t", "~SDIFF t s u", "~SINTER s nokey", "~SUNION nokey", "SINTERSTORE dst s t", "~SMEMBERS dst",
+        "SUNIONSTORE dst s t u", "SCARD dst", "SDIFFSTORE dst s s", "EXISTS dst", "SINTERCARD 2 s t", "SINTERCARD 3 s t u",
+        "SINTERCARD 2 s t LIMIT 1", "SINTERCARD 0 s", "SINTERCARD 5 s t", "SINTERCARD 2 s t LIMIT -1", "SMOVE s t b",
+        "SMOVE s t zz", "~SMEMBERS t", "SMOVE nokey t a", "SET str v", "SMOVE t str c", "SADD str a", "SINTER s str",
+        "SPOP nokey", "SPOP nokey 2", "SPOP s -1", "SRANDMEMBER nokey", "SRANDMEMBER nokey 5", "SADD n 1 2 3",
+        "OBJECT ENCODING n", "SSCAN s x", "TYPE s", "~SPOP u 10", "EXISTS u",
+    ],
+    "zset": [
+        "ZADD z 1 a 2 b 3 c", "ZADD z 1.5 a 4 d", "ZADD z NX 9 a 5 e", "ZADD z XX 7 e 8 f", "ZADD z XX CH 7 e 8 f",
+        "ZADD z GT 1 b 6 c", "ZADD z LT CH 0 b 9 c", "ZADD z INCR 2.5 a", "ZADD z NX INCR 1 a", "ZADD z INCR 1 a 2 b",
+        "ZADD z NX XX 1 a", "ZADD z GT LT 1 a", "ZADD z NX GT 1 a", "ZADD z 1", "ZADD z x a", "ZADD nokey XX 1 a",
+        "EXISTS nokey", "ZCARD z", "ZSCORE z a", "ZSCORE z zz", "ZMSCORE z a zz b", "ZINCRBY z 10 b", "ZINCRBY z x b",
+        "ZRANGE z 0 -1", "ZRANGE z 0 -1 WITHSCORES", "ZRANGE z 1 2 REV", "ZRANGE z -2 -1", "ZRANGE z 5 1",
+        "ZRANGE z 2 6 BYSCORE", "ZRANGE z (2 +inf BYSCORE WITHSCORES", "ZRANGE z +inf -inf BYSCORE REV LIMIT 1 2",
+        "ZRANGE z 0 -1 LIMIT 0 1", "ZRANGE z x y BYSCORE", "ZRANGEBYSCORE z -inf +inf", "ZRANGEBYSCORE z (1 6 WITHSCORES LIMIT 1 10",
+        "ZREVRANGEBYSCORE z +inf (2", "ZREVRANGE z 0 1 WITHSCORES", "ZRANK z a", "ZRANK z zz", "ZREVRANK z a",
+        "ZCOUNT z -inf +inf", "ZCOUNT z (1.5 6", "ZCOUNT z 100 200", "ZCOUNT z x 1",
+        "ZADD lex 0 a 0 b 0 c 0 d 0 e", "ZRANGEBYLEX lex - +", "ZRANGEBYLEX lex [b (d", "ZRANGEBYLEX lex (a + LIMIT 1 2",
+        "ZREVRANGEBYLEX lex + [c", "ZRANGE lex [b [d BYLEX", "ZRANGE lex [d [b BYLEX REV", "ZRANGEBYLEX lex b d",
+        "ZLEXCOUNT lex [b +", "ZRANGE lex - + BYLEX WITHSCORES", "ZREMRANGEBYLEX lex - (b", "ZRANGE lex 0 -1",
+        "ZREMRANGEBYSCORE z -inf (2", "ZRANGE z 0 -1 WITHSCORES", "ZREMRANGEBYRANK z 0 0", "ZRANGE z 0 -1",
+        "ZADD p 1 a 2 b 3 c 4 d", "ZPOPMIN p", "ZPOPMAX p 2", "ZPOPMIN p 0", "ZPOPMIN nokey", "ZPOPMIN p -1",
+        "BZPOPMIN p 0", "BZPOPMAX nokey z 0", "ZRANGE z 0 -1 WITHSCORES", "ZREM z zz", "ZREM z e f zz", "TYPE z",
+        "ZADD z -inf lo +inf hi", "ZRANGE z 0 -1 WITHSCORES", "ZSCORE z hi", "ZADD z INCR -inf hi", "SET str v",
+        "ZADD str 1 a", "ZRANGE str 0 -1", "ZSCAN nokey 0", "OBJECT ENCODING z",
+    ],
+    "generic": [
+        "HSET h f v", "RPUSH l a", "SADD s m", "ZADD z 1 m", "SET str v", "TYPE h", "TYPE l", "TYPE s", "TYPE z",
+        "EXPIRE h 100", "TTL h", "PERSIST h", "TTL h", "RENAME h h2", "HGET h2 f", "EXISTS h", "RENAME l s",
+        "TYPE s", "LRANGE s 0 -1", "RENAMENX z str", "DEL h2 s z str", "DBSIZE", "GET l", "INCR z", "APPEND s x",
+        "STRLEN z", "GETRANGE z 0 1", "SETRANGE z 0 x", "GETSET z v", "GETDEL z", "GETEX z", "MGET z str nokey",
+        "SET z v GET", "SET z v", "TYPE z",
+    ],
+}
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+@pytest.mark.parametrize("script", sorted(SCRIPTS))
+def test_replies_match_redis(server, reference_redis, script, protocol):
+    ours = redis.Redis(port=server.port, socket_timeout=10, protocol=protocol)
+    theirs = redis.Redis(port=reference_redis, socket_timeout=10, protocol=protocol)
+    ours.flushall()
+    theirs.flushall()
+    for line in SCRIPTS[script]:
+        unordered = line.startswith("~")
+        command = line.lstrip("~").split(" ")
+        expected = _normalised(_reply(theirs, command), unordered)
+        actual = _normalised(_reply(ours, command), unordered)
+        assert actual == expected, f"{line}: ringcache {actual!r}, redis {expected!r}"
+
+
+def test_random_picks_come_from_the_collection(client):
+    client.sadd("s", *[str(n) for n in range(50)])
+    client.hset("h", mapping={f"f{n}": n for n in range(20)})
+    picks = client.srandmember("s", 10)
+    assert len(picks) == 10 and len(set(picks)) == 10 and all(0 <= int(p) < 50 for p in picks)
+    assert len(client.srandmember("s", -100)) == 100, "a negative count allows repeats"
+    assert len(client.srandmember("s", 500)) == 50
+    fields = client.hrandfield("h", 5, withvalues=True)
+    assert len(fields) == 10 and all(fields[i + 1] == str(int(fields[i][1:])).encode() for i in range(0, 10, 2))
+    popped = client.spop("s", 45)
+    assert len(set(popped)) == 45 and client.scard("s") == 5
+    assert set(popped) | set(client.smembers("s")) == {str(n).encode() for n in range(50)}
+
+
+def test_two_consumers_on_brpop_lose_and_duplicate_nothing(server):
+    jobs = 10_000
+    received: list[list[bytes]] = [[], []]
+    done = threading.Event()
+
+    def consume(slot: int):
+        connection = server.client()
+        while not done.is_set():
+            item = connection.brpop(["jobs"], timeout=0.2)
+            if item is not None:
+                received[slot].append(item[1])
+
+    consumers = [threading.Thread(target=consume, args=(slot,), daemon=True) for slot in range(2)]
+    for consumer in consumers:
+        consumer.start()
+    producer = server.client()
+    for start in range(0, jobs, 100):
+        # Pushes of one and of many elements both wake waiters.
+        if start % 200 == 0:
+            for n in range(start, start + 100):
+                producer.lpush("jobs", f"job-{n}")
+        else:
+            producer.lpush("jobs", *[f"job-{n}" for n in range(start, start + 100)])
+    wait_until(lambda: len(received[0]) + len(received[1]) >= jobs, timeout=60, message="every job to be consumed")
+    done.set()
+    for consumer in consumers:
+        consumer.join(timeout=5)
+    everything = received[0] + received[1]
+    assert len(everything) == jobs, "no job was delivered twice"
+    assert set(everything) == {f"job-{n}".encode() for n in range(jobs)}, "no job was lost"
+    assert received[0] and received[1], "both consumers were served"
+    assert producer.llen("jobs") == 0
+
+
+def _blocked_clients(client) -> int:
+    return client.info("clients")["blocked_clients"]
+
+
+def test_waiters_are_served_first_come_first_served(server):
+    control = server.client()
+    results: dict[str, object] = {}
+    threads = []
+    for name in ["first", "second", "third"]:
+        def wait(name=name):
+            results[name] = server.client().blpop(["queue"], timeout=10)
+        thread = threading.Thread(target=wait, daemon=True)
+        thread.start()
+        threads.append(thread)
+        expected = len(threads)
+        wait_until(lambda: _blocked_clients(control) == expected, timeout=5, message=f"{name} to block")
+    control.rpush("queue", "1", "2", "3")
+    for thread in threads:
+        thread.join(timeout=10)
+    assert results == {"first": (b"queue", b"1"), "second": (b"queue", b"2"), "third": (b"queue", b"3")}
+    assert _blocked_clients(control) == 0
+
+
+def test_an_element_is_never_lost_to_a_waiter_that_disconnected(server):
+    control = server.client()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as gone:
+        gone.sendall(b"*3\r\n$5\r\nBLPOP\r\n$5\r\nqueue\r\n$1\r\n0\r\n")
+        wait_until(lambda: _blocked_clients(control) == 1, timeout=5, message="the waiter to block")
+    wait_until(lambda: _blocked_clients(control) == 0, timeout=5, message="the server to notice the disconnect")
+    control.rpush("queue", "kept")
+    assert control.lrange("queue", 0, -1) == [b"kept"]
+
+
+def test_blocking_timeouts_and_blmove(server):
+    client = server.client()
+    started = time.monotonic()
+    assert client.blpop(["nothing"], timeout=0.2) is None
+    assert time.monotonic() - started >= 0.19, "the timeout is honoured, not cut short"
+    assert client.execute_command("BLMOVE", "nothing", "dst", "LEFT", "RIGHT", "0.1") is None
+    assert client.execute_command("BZPOPMIN", "nothing", "0.1") is None
+    mover = {}
+    thread = threading.Thread(target=lambda: mover.update(value=server.client().blmove("src", "dst", 10, "RIGHT", "LEFT")), daemon=True)
+    thread.start()
+    wait_until(lambda: _blocked_clients(client) == 1, timeout=5, message="BLMOVE to block")
+    client.rpush("src", "a", "b")
+    thread.join(timeout=10)
+    assert mover["value"] == b"b"
+    assert client.lrange("dst", 0, -1) == [b"b"] and client.lrange("src", 0, -1) == [b"a"]
+    popper = {}
+    thread = threading.Thread(target=lambda: popper.update(value=server.client().bzpopmax(["board"], timeout=10)), daemon=True)
+    thread.start()
+    wait_until(lambda: _blocked_clients(client) == 1, timeout=5, message="BZPOPMAX to block")
+    client.zadd("board", {"low": 1, "high": 9})
+    thread.join(timeout=10)
+    assert popper["value"] == (b"board", b"high", 9.0)
+
+
+def test_a_blocked_client_answers_its_pipelined_requests_in_order(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as connection:
+        connection.sendall(b"BLPOP q 5\r\nPING\r\n")
+        wait_until(lambda: _blocked_clients(server.client()) == 1, timeout=5, message="the client to block")
+        server.client().rpush("q", "x")
+        expected = b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n+PONG\r\n"
+        received = b""
+        deadline = time.monotonic() + 5
+        while len(received) < len(expected) and time.monotonic() < deadline:
+            received += connection.recv(1024)
+        assert received == expected
+
+
+def _events(pubsub, count: int) -> list[tuple[bytes, bytes]]:
+    events = []
+    deadline = time.monotonic() + 10
+    while len(events) < count and time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=0.5)
+        if message and message["type"] == "pmessage":
+            events.append((message["channel"], message["data"]))
+    return events
+
+
+def test_keyspace_notifications_for_writes_and_expiry(start_server):
+    server = start_server("--notify-keyspace-events", "KEA")
+    client = server.client()
+    assert client.config_get("notify-keyspace-events") == {"notify-keyspace-events": "AKE"}
+    pubsub = client.pubsub()
+    pubsub.psubscribe("__keyevent@0__:*")
+    assert pubsub.get_message(timeout=5)["type"] == "psubscribe"
+    client.hset("h", "f", "v")
+    client.lpush("l", "a")
+    client.zadd("z", {"m": 1})
+    client.sadd("s", "m")
+    client.delete("h")
+    client.set("soon", "v", px=50)
+    events = _events(pubsub, 6)
+    assert events == [(b"__keyevent@0__:hset", b"h"), (b"__keyevent@0__:lpush", b"l"), (b"__keyevent@0__:zadd", b"z"),
+                      (b"__keyevent@0__:sadd", b"s"), (b"__keyevent@0__:del", b"h"), (b"__keyevent@0__:set", b"soon")]
+    # Nobody reads the key: the server's own expiry cycle must notice it and say so.
+    assert _events(pubsub, 1) == [(b"__keyevent@0__:expired", b"soon")]
+    pubsub.close()
+
+
+def test_keyspace_notifications_for_evictions(start_server):
+    server = start_server("--notify-keyspace-events", "Ee", "--maxmemory", "2mb", "--maxmemory-policy", "allkeys-lru")
+    client = server.client()
+    pubsub = client.pubsub()
+    pubsub.psubscribe("__keyevent@0__:evicted")
+    assert pubsub.get_message(timeout=5)["type"] == "psubscribe"
+    for n in range(200):
+        # Random bytes: a repetitive value would be stored compressed and never fill memory.
+        client.set(f"key:{n}", os.urandom(20_000))
+    events = _events(pubsub, 1)
+    assert events and events[0][0] == b"__keyevent@0__:evicted" and events[0][1].startswith(b"key:")
+    pubsub.close()
+
+
+def test_bad_notify_flags_are_refused(server):
+    client = server.client()
+    with pytest.raises(redis.ResponseError, match="Invalid event class character"):
+        client.config_set("notify-keyspace-events", "KQ")
+    assert client.config_get("notify-keyspace-events") == {"notify-keyspace-events": ""}
+
+
+def test_every_type_survives_a_restart_from_its_snapshot(start_server, tmp_path):
+    server = start_server("--dir", str(tmp_path))
+    client = server.client()
+    client.hset("h", mapping={"a": "1", "b": "2"})
+    client.rpush("l", "x", "y", "z")
+    client.sadd("s", "p", "q")
+    client.zadd("z", {"m": 1.5, "n": -2})
+    client.expire("h", 1000)
+    used = client.info("memory")["used_memory"]
+    assert client.save()
+    server.stop()
+    restarted = start_server("--dir", str(tmp_path), port=server.port)
+    client = restarted.client()
+    assert client.hgetall("h") == {b"a": b"1", b"b": b"2"} and 990 <= client.ttl("h") <= 1000
+    assert client.lrange("l", 0, -1) == [b"x", b"y", b"z"]
+    assert client.smembers("s") == {b"p", b"q"}
+    assert client.zrange("z", 0, -1, withscores=True) == [(b"n", -2.0), (b"m", 1.5)]
+    assert abs(client.info("memory")["used_memory"] - used) < used * 0.2
+
+
+def test_memory_usage_counts_a_collections_elements(client):
+    client.rpush("small", "x")
+    client.rpush("large", *["x" * 100 for _ in range(1000)])
+    small = client.memory_usage("small")
+    large = client.memory_usage("large")
+    assert large - small > 1000 * 100, "each element's bytes are counted"
+    before = client.info("memory")["used_memory"]
+    client.delete("large")
+    assert before - client.info("memory")["used_memory"] > 1000 * 100
+
+
+def test_redis_benchmark_default_tests_have_no_errors(server):
+    result = subprocess.run(["redis-benchmark", "-p", str(server.port), "-q", "-n", "100000", "-P", "16"],
+                            capture_output=True, text=True, timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    for test in ["PING_INLINE:", "SET:", "GET:", "INCR:", "LPUSH:", "RPUSH:", "LPOP:", "RPOP:", "SADD:", "HSET:", "SPOP:",
+                 "ZADD:", "ZPOPMIN:", "LPUSH (needed to benchmark LRANGE):", "LRANGE_100 (", "LRANGE_600 (", "MSET (10 keys):"]:
+        assert f"\n{test}" in output.replace("\r", "\n"), f"{test} did not complete: {output}"
+    assert "error" not in output.lower(), output
+    # redis-py's own handshake tries CLIENT MAINT_NOTIFICATIONS, which Redis 7 refuses too.
+    failed = {name: stats for name, stats in server.client().info("commandstats").items()
+              if name != "cmdstat_client" and (stats["failed_calls"] or stats["rejected_calls"])}
+    assert failed == {}, "no benchmark command got an error reply"
+
+
+def test_collections_reach_every_owner_and_survive_a_primary_kill(start_server):
+    from test_replication import cluster_client, settled, slot_owners, start_cluster
+    nodes = start_cluster(start_server, 3)
+    wait_until(lambda: settled(nodes), timeout=30, interval=0.1, message="the cluster to settle")
+    client = cluster_client(nodes[0])
+    for n in range(50):
+        client.hset(f"h:{n}", mapping={"a": n, "b": "x"})
+        client.rpush(f"l:{n}", *[str(i) for i in range(n + 1)])
+        client.sadd(f"s:{n}", "p", str(n))
+        client.zadd(f"z:{n}", {"low": -n - 1, "high": n + 1})
+        client.lpop(f"l:{n}")
+    wait_until(lambda: settled(nodes), timeout=30, interval=0.1, message="replication to drain")
+    owners = slot_owners(nodes[0])
+    by_port = {node.port: node for node in nodes}
+
+    def read_everywhere(key: str, read) -> list:
+        replies = []
+        for port in owners[client.keyslot(key)]:
+            connection = by_port[port].client()
+            connection.execute_command("READONLY")
+            replies.append(read(connection))
+        return replies
+
+    for n in range(50):
+        assert read_everywhere(f"h:{n}", lambda c: c.hgetall(f"h:{n}")) == [{b"a": str(n).encode(), b"b": b"x"}] * 2
+        assert read_everywhere(f"l:{n}", lambda c: c.lrange(f"l:{n}", 0, -1)) == [[str(i).encode() for i in range(1, n + 1)]] * 2
+        assert read_everywhere(f"s:{n}", lambda c: c.smembers(f"s:{n}")) == [{b"p", str(n).encode()}] * 2
+        assert read_everywhere(f"z:{n}", lambda c: c.zrange(f"z:{n}", 0, -1, withscores=True)) == [[(b"low", -n - 1), (b"high", n + 1)]] * 2
+    victim = nodes[2]
+    victim.process.kill()
+    survivors = nodes[:2]
+    wait_until(lambda: all(victim.port not in ports for ports in slot_owners(nodes[0]).values())
+               and settled(survivors, after_failure=True), timeout=30, interval=0.1, message="the failover")
+    owners = slot_owners(nodes[0])
+
+    def primary(key: str):
+        return by_port[owners[client.keyslot(key)][0]].client()
+
+    for n in range(50):
+        assert primary(f"h:{n}").hget(f"h:{n}", "a") == str(n).encode()
+        assert primary(f"l:{n}").llen(f"l:{n}") == n
+        assert primary(f"z:{n}").zscore(f"z:{n}", "high") == n + 1
