@@ -248,3 +248,27 @@ struct CollectionCommandTests {
         #expect(h.run("ZADD", "z", "INCR", "-inf", "m") == .error("ERR resulting score is not a number (NaN)"))
     }
 }
+
+@Suite("CL.THROTTLE")
+struct ThrottleTests {
+    @Test("the burst passes, then one request per emission interval, with redis-cell's reply")
+    func gcra() {
+        let h = EngineHarness()
+        // 15 burst, 30 per 60 s: one token every 2 s, 16 at once.
+        #expect(h.run("CL.THROTTLE", "user", "15", "30", "60") == .array([.integer(0), .integer(16), .integer(15), .integer(-1), .integer(2)]))
+        for _ in 0..<15 { h.run("CL.THROTTLE", "user", "15", "30", "60") }
+        #expect(h.run("CL.THROTTLE", "user", "15", "30", "60") == .array([.integer(1), .integer(16), .integer(0), .integer(2), .integer(32)]))
+        h.advance(milliseconds: 2_000)
+        #expect(h.run("CL.THROTTLE", "user", "15", "30", "60").elements?.first == .integer(0), "a token came back after 2 s")
+        #expect(h.run("CL.THROTTLE", "user", "15", "30", "60").elements?.first == .integer(1))
+        #expect(h.run("CL.THROTTLE", "big", "1", "1", "1", "5") == .array([.integer(1), .integer(2), .integer(2), .integer(-1), .integer(0)]),
+                "a quantity above the burst never passes")
+        #expect(h.run("PTTL", "user") == .integer(32_000), "the state expires when the bucket is full again")
+        h.advance(milliseconds: 40_000)
+        #expect(h.run("EXISTS", "user") == .integer(0))
+        #expect(h.run("CL.THROTTLE", "user", "x", "30", "60") == .error("ERR value is not an integer or out of range"))
+        #expect(h.run("CL.THROTTLE", "user", "1", "0", "60") == .error("ERR invalid count: must be 1 or more"))
+        h.run("RPUSH", "list", "a")
+        #expect(h.run("CL.THROTTLE", "list", "1", "1", "1") == .error("WRONGTYPE Operation against a key holding the wrong kind of value"))
+    }
+}

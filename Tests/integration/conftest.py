@@ -3,6 +3,7 @@
 Every process a test starts is stopped by the fixture, and every wait polls a condition
 with a deadline instead of sleeping for a fixed time.
 """
+import contextlib
 import os
 import signal
 import socket
@@ -153,7 +154,8 @@ class Server:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as connection:
                 connection.sendall(b"PING\r\n")
-                return connection.recv(16) == b"+PONG\r\n"
+                # A server with a password answers NOAUTH: it is up all the same.
+                return connection.recv(16) in (b"+PONG\r\n", b"-NOAUTH Authenti")
         except OSError:
             return False
 
@@ -200,3 +202,26 @@ def client(server) -> redis.Redis:
     connection = server.client()
     yield connection
     connection.close()
+
+
+@contextlib.contextmanager
+def reference_redis_server(*flags: str):
+    """A stock redis-server on a free port, to compare replies with; stopped on exit. With
+    `--requirepass`, readiness is checked with that password."""
+    port = free_port()
+    process = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1", *flags],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    password = flags[flags.index("--requirepass") + 1] if "--requirepass" in flags else None
+    client = redis.Redis(port=port, password=password, socket_timeout=5)
+
+    def answers() -> bool:
+        try:
+            return client.ping()
+        except redis.ConnectionError:
+            return False
+    try:
+        wait_until(answers, timeout=10, message="redis-server to start")
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

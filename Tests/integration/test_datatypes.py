@@ -10,29 +10,14 @@ import time
 import pytest
 import redis
 
-from conftest import free_port, wait_until
+from conftest import reference_redis_server, wait_until
 
 
 @pytest.fixture(scope="module")
 def reference_redis():
     """A stock redis-server to compare replies with; stopped when the module's tests end."""
-    port = free_port()
-    process = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        client = redis.Redis(port=port, socket_timeout=5)
-        wait_until(lambda: _pings(client), timeout=10, message="redis-server to start")
+    with reference_redis_server() as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _pings(client) -> bool:
-    try:
-        return client.ping()
-    except redis.ConnectionError:
-        return False
 
 
 def _reply(client, command):

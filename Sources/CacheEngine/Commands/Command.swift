@@ -6,6 +6,7 @@ public enum Command: UInt8, CaseIterable, Sendable {
     case save, bgsave, lastsave, slowlog
     case readonly, readwrite, asking, monitor, latency, wait
     case subscribe, unsubscribe, psubscribe, punsubscribe, publish, pubsub
+    case auth, acl
     // strings
     case get, set, setnx, setex, psetex, getset, getdel, getex, mget, mset, msetnx
     case incr, decr, incrby, decrby, incrbyfloat, append, strlen, getrange, substr, setrange
@@ -24,6 +25,8 @@ public enum Command: UInt8, CaseIterable, Sendable {
     case zadd, zrem, zscore, zmscore, zincrby, zcard, zcount, zlexcount, zrank, zrevrank
     case zrange, zrevrange, zrangebyscore, zrevrangebyscore, zrangebylex, zrevrangebylex
     case zremrangebyscore, zremrangebyrank, zremrangebylex, zpopmin, zpopmax, bzpopmin, bzpopmax, zscan
+    // rate limiting
+    case clThrottle
 }
 
 /// Who carries a command out.

@@ -57,13 +57,15 @@ extension CommandTable {
         acl: [String], group: String, since: String, executor: CommandExecutor = .engine, _ summary: String
     ) -> CommandSpec {
         CommandSpec(
-            command: command, name: "\(command)", arity: arity, flags: flags,
+            command: command, name: command == .clThrottle ? "cl.throttle" : "\(command)", arity: arity, flags: flags,
             firstKey: keys.0, lastKey: keys.1, keyStep: keys.2, aclCategories: acl,
             group: group, since: since, summary: summary, executor: executor)
     }
     static let allSpecs: [CommandSpec] = [
         // connection and server
         spec(.ping, -1, ["fast"], acl: ["@fast", "@connection"], group: "connection", since: "1.0.0", executor: .server, "Returns the server's liveliness response."),
+        spec(.auth, -2, ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], acl: ["@fast", "@connection"], group: "connection", since: "1.0.0", executor: .server, "Authenticates the connection."),
+        spec(.acl, -2, [], acl: ["@slow"], group: "server", since: "6.0.0", executor: .server, "A container for Access List Control commands."),
         spec(.echo, 2, ["fast"], acl: ["@fast", "@connection"], group: "connection", since: "1.0.0", executor: .server, "Returns the given string."),
         spec(.quit, -1, ["allow_busy", "noscript", "loading", "stale", "fast", "no_auth"], acl: ["@fast", "@connection"], group: "connection", since: "1.0.0", executor: .server, "Closes the connection."),
         spec(.hello, -1, ["noscript", "loading", "stale", "fast", "no_auth"], acl: ["@fast", "@connection"], group: "connection", since: "6.0.0", executor: .server, "Handshakes with the server, choosing RESP2 or RESP3."),
@@ -215,6 +217,7 @@ extension CommandTable {
         spec(.zpopmax, -2, ["write", "fast"], keys: (1, 1, 1), acl: ["@write", "@sortedset", "@fast"], group: "sorted_set", since: "5.0.0", "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped."),
         spec(.bzpopmin, -3, ["write", "fast", "blocking"], keys: (1, -2, 1), acl: ["@write", "@sortedset", "@fast", "@blocking"], group: "sorted_set", since: "5.0.0", "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped."),
         spec(.bzpopmax, -3, ["write", "fast", "blocking"], keys: (1, -2, 1), acl: ["@write", "@sortedset", "@fast", "@blocking"], group: "sorted_set", since: "5.0.0", "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped."),
+        spec(.clThrottle, -5, ["write", "denyoom", "fast"], keys: (1, 1, 1), acl: ["@write", "@fast"], group: "generic", since: "7.0.0", "Rate limits with the generic cell rate algorithm: CL.THROTTLE key max_burst count period [quantity], as redis-cell."),
         spec(.zscan, -3, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@sortedset", "@slow"], group: "sorted_set", since: "2.8.0", "Iterates over members and scores of a sorted set."),
     ]
 }

@@ -264,8 +264,9 @@ public final class Engine {
         case .bzpopmin: run({ (a, n, w) throws(CommandError) in try self.blockingZpop(a, max: false, now: n, &w) }, argv, now: now, &writer)
         case .bzpopmax: run({ (a, n, w) throws(CommandError) in try self.blockingZpop(a, max: true, now: n, &w) }, argv, now: now, &writer)
         case .zscan: run(zscan, argv, now: now, &writer)
+        case .clThrottle: run(throttle, argv, now: now, &writer)
         case .ping, .echo, .quit, .hello, .select, .client, .command, .info, .config, .time, .shutdown, .cluster, .save, .bgsave, .lastsave, .slowlog, .readonly, .readwrite, .asking, .monitor, .latency, .wait,
-             .subscribe, .unsubscribe, .psubscribe, .punsubscribe, .publish, .pubsub:
+             .subscribe, .unsubscribe, .psubscribe, .punsubscribe, .publish, .pubsub, .auth, .acl:
             preconditionFailure("\(spec.name) is executed by the server, not the engine")
         }
     }

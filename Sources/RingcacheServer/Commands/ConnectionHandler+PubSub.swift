@@ -19,7 +19,7 @@ extension ConnectionHandler {
 
     func subscribe(_ argv: Argv, pattern: Bool, context: ChannelHandlerContext) {
         guard let record else { return }
-        let subscriber = PubSubHub.Subscriber(channel: context.channel, resp3: writer.version == .v3)
+        let subscriber = PubSubHub.Subscriber(channel: context.channel, resp3: writer.version == .v3, record: record)
         for index in 1..<argv.count {
             let name = Array(argv[index])
             if pattern {

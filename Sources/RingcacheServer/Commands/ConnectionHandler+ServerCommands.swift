@@ -22,6 +22,10 @@ extension ConnectionHandler {
             }
         case .echo:
             writer.bulk(argv[1])
+        case .auth:
+            auth(argv)
+        case .acl:
+            acl(argv)
         case .quit:
             writer.ok()
             closeAfterFlush = true
@@ -267,9 +271,7 @@ extension ConnectionHandler {
         while index < argv.count {
             let option = String(decoding: argv[index], as: UTF8.self).uppercased()
             if option == "AUTH" && index + 2 < argv.count {
-                // No requirepass is configured, so the default user needs no password (Redis's
-                // `nopass` default user); any other user does not exist.
-                guard String(decoding: argv[index + 1], as: UTF8.self) == "default" else {
+                guard authenticate(String(decoding: argv[index + 1], as: UTF8.self), String(decoding: argv[index + 2], as: UTF8.self)) else {
                     writer.error("WRONGPASS invalid username-password pair or user is disabled.")
                     return
                 }
@@ -286,6 +288,10 @@ extension ConnectionHandler {
                 writer.error("ERR Syntax error in HELLO option '\(option.lowercased())'")
                 return
             }
+        }
+        guard user != nil else {
+            writer.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+            return
         }
         writer.version = version
         record?.details.withLock { details in

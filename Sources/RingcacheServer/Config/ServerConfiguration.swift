@@ -82,6 +82,25 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var migrationMaxBytesPerSecond = 0
     /// `notify-keyspace-events`: which keyspace notifications are published (none by default).
     public var keyspaceEvents: KeyspaceEventClasses = []
+    /// `requirepass`: the default user's password; empty = none.
+    public var requirePass = ""
+    /// `aclfile`: ACL users loaded at start and by ACL LOAD, written by ACL SAVE.
+    public var aclFile = ""
+    /// `protected-mode`: with no password on the default user, only loopback clients.
+    public var protectedMode = true
+    /// `client-rate-limit ops-per-sec burst`: per-connection token bucket; 0 = off.
+    public var clientRateLimit = 0
+    public var clientRateBurst = 0
+    /// `timeout`: seconds a client may stay idle before it is closed; 0 = never. Subscribers
+    /// and blocked clients are exempt, as in Redis.
+    public var idleTimeout = 0
+    /// `client-output-buffer-limit <class> <hard> <soft> <soft-seconds> ...`, as Redis keeps it
+    /// (classes normal, replica, pubsub). Enforced: pubsub's hard limit — a subscriber with
+    /// more unsent bytes is disconnected. Normal clients are bounded by reads pausing while
+    /// their socket is not writable.
+    public var outputBufferLimits: [String: [Int]] = [
+        "normal": [0, 0, 0], "replica": [256 << 20, 64 << 20, 60], "pubsub": [32 << 20, 8 << 20, 60],
+    ]
     /// The config file this node was started with, if any (INFO's `config_file`).
     public var configFile: String?
 
@@ -143,6 +162,14 @@ extension ServerConfiguration {
     static func single(_ values: [String]) throws(DirectiveValueError) -> String {
         guard values.count == 1 else { throw DirectiveValueError(reason: "wrong number of arguments") }
         return values[0]
+    }
+
+    static func boolean(_ values: [String]) throws(DirectiveValueError) -> Bool {
+        switch try single(values).lowercased() {
+        case "yes": return true
+        case "no": return false
+        default: throw DirectiveValueError(reason: "argument must be 'yes' or 'no'")
+        }
     }
 
     static func integer(_ values: [String], in range: ClosedRange<Int>) throws(DirectiveValueError) -> Int {
@@ -266,6 +293,47 @@ extension ServerConfiguration {
                 throw DirectiveValueError(reason: "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
             }
             config.keyspaceEvents = classes
+        }),
+        Directive(name: "requirepass", mutable: true, get: { $0.requirePass }, set: { config, values throws(DirectiveValueError) in
+            config.requirePass = values.joined(separator: " ")
+        }),
+        Directive(name: "aclfile", mutable: false, get: { $0.aclFile }, set: { config, values throws(DirectiveValueError) in
+            config.aclFile = values.joined(separator: " ")
+        }),
+        Directive(name: "protected-mode", mutable: true, get: { $0.protectedMode ? "yes" : "no" }, set: { config, values throws(DirectiveValueError) in
+            config.protectedMode = try boolean(values)
+        }),
+        Directive(name: "client-rate-limit", mutable: true, get: { "\($0.clientRateLimit) \($0.clientRateBurst)" }, set: { config, values throws(DirectiveValueError) in
+            let words = values.flatMap { $0.split(separator: " ").map(String.init) }
+            guard (1...2).contains(words.count), let rate = Int(words[0]), rate >= 0, rate <= 100_000_000 else {
+                throw DirectiveValueError(reason: "expected 'ops-per-sec [burst]' with ops-per-sec 0 (off) or more")
+            }
+            let burst = words.count == 2 ? Int(words[1]) : rate
+            guard let burst, burst >= 0, burst <= 100_000_000 else { throw DirectiveValueError(reason: "burst must be 0 or more") }
+            config.clientRateLimit = rate
+            config.clientRateBurst = Swift.max(burst, rate > 0 ? 1 : 0)
+        }),
+        Directive(name: "timeout", mutable: true, get: { String($0.idleTimeout) }, set: { config, values throws(DirectiveValueError) in
+            config.idleTimeout = try integer(values, in: 0...Int(Int32.max))
+        }),
+        Directive(name: "client-output-buffer-limit", mutable: true, get: { config in
+            ["normal", "replica", "pubsub"].map { name in
+                "\(name) " + (config.outputBufferLimits[name] ?? [0, 0, 0]).map(String.init).joined(separator: " ")
+            }.joined(separator: " ")
+        }, set: { config, values throws(DirectiveValueError) in
+            let words = values.flatMap { $0.split(separator: " ").map(String.init) }
+            guard !words.isEmpty, words.count % 4 == 0 else { throw DirectiveValueError(reason: "Wrong number of arguments in buffer limit configuration.") }
+            var limits = config.outputBufferLimits
+            for start in stride(from: 0, to: words.count, by: 4) {
+                let name = words[start].lowercased() == "slave" ? "replica" : words[start].lowercased()
+                guard ["normal", "replica", "pubsub"].contains(name) else { throw DirectiveValueError(reason: "Invalid client class specified in buffer limit configuration.") }
+                guard let hard = MemoryUnits.parse(words[start + 1]), let soft = MemoryUnits.parse(words[start + 2]),
+                      let seconds = Int(words[start + 3]), seconds >= 0 else {
+                    throw DirectiveValueError(reason: "Error in hard, soft or soft_seconds setting in buffer limit configuration.")
+                }
+                limits[name] = [hard, soft, seconds]
+            }
+            config.outputBufferLimits = limits
         }),
         Directive(name: "dir", mutable: true, get: { $0.directory }, set: { config, values throws(DirectiveValueError) in
             let path = try single(values)

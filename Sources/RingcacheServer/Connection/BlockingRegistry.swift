@@ -63,6 +63,10 @@ final class BlockingRegistry: Sendable {
         for (key, waiter) in woken { waiter.wake(key) }
     }
 
+    func isWaiting(id: Int) -> Bool {
+        state.withLock { $0.waiters[id] != nil }
+    }
+
     /// Clients blocked right now (INFO's `blocked_clients`).
     var count: Int { state.withLock { $0.waiters.count } }
 }

@@ -35,6 +35,9 @@ final class ClientRecord: Sendable {
     let createdAt: Int64
     let channel: any Channel
     let details: Mutex<ClientDetails>
+    /// Bytes other connections wrote to this one (pub/sub messages) that the socket has not
+    /// taken yet, for `client-output-buffer-limit pubsub`.
+    let pendingOutput = Atomic<Int>(0)
 
     init(id: Int, channel: any Channel, createdAt: Int64) {
         self.id = id
@@ -56,12 +59,14 @@ final class ClientRecord: Sendable {
         let details = details.withLock { $0 }
         let age = (now - createdAt) / 1000
         let idle = (now - details.lastInteraction) / 1000
-        return "id=\(id) addr=\(address) laddr=\(localAddress) name=\(details.name) age=\(age) idle=\(idle) flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 cmd=\(details.lastCommand) user=default lib-name=\(details.libraryName) lib-ver=\(details.libraryVersion) resp=\(details.protocolVersion)"
+        return "id=\(id) addr=\(address) laddr=\(localAddress) name=\(details.name) age=\(age) idle=\(idle) flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 cmd=\(details.lastCommand) user=\(details.user) lib-name=\(details.libraryName) lib-ver=\(details.libraryVersion) resp=\(details.protocolVersion)"
     }
 }
 
 struct ClientDetails: Sendable {
     var name = ""
+    /// The ACL user the connection is authenticated as.
+    var user = "default"
     var lastInteraction: Int64
     var lastCommand = "NULL"
     var protocolVersion = 2

@@ -63,6 +63,13 @@ final class ConnectionHandler: ChannelInboundHandler {
     var retryDeadline: Int64?
     var retryTimer: Scheduled<Void>?
     var isRetrying = false
+    /// The ACL user this connection is authenticated as (nil: not yet), whether it may do
+    /// everything (then no check runs), and the ACL generation the copy is from.
+    var user: ACLUser?
+    var userUnrestricted = false
+    var aclGeneration = -1
+    /// `client-rate-limit`'s bucket for this connection.
+    var rateBucket = TokenBucket()
 
     /// Replies above this size are written out before the read completes.
     static let eagerWriteThreshold = 64 * 1024
@@ -81,6 +88,19 @@ final class ConnectionHandler: ChannelInboundHandler {
             flush(context: context)
             return
         }
+        let defaultUser = state.acl.user(named: "default")
+        if ProtectedMode.denies(peer: context.channel.remoteAddress, enabled: state.protectedMode.load(ordering: .relaxed), defaultUser: defaultUser) {
+            writer.error(ProtectedMode.denial)
+            closeAfterFlush = true
+            flush(context: context)
+            return
+        }
+        if let defaultUser, defaultUser.enabled, defaultUser.noPassword {
+            // Redis's default user with `nopass`: every connection starts authenticated as it.
+            user = defaultUser
+            userUnrestricted = defaultUser.isUnrestricted
+        }
+        aclGeneration = state.acl.generation
         let record = ClientRecord(id: state.clients.makeID(), channel: context.channel, createdAt: WallClock.milliseconds())
         state.clients.add(record)
         self.record = record
@@ -123,6 +143,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         clusterView = state.cluster.view()
         proxyRouting = state.proxyRouting.load(ordering: .relaxed)
         feedMonitors = state.monitors.isActive
+        refreshUser()
         replicating = state.replication.isActive.load(ordering: .relaxed)
         let now = WallClock.milliseconds()
         // The bus has not ticked for longer than it takes the cluster to declare a node dead:
@@ -218,11 +239,20 @@ final class ConnectionHandler: ChannelInboundHandler {
             batch.noteError(code: "ERR")
             return
         }
+        if !userUnrestricted, let denial = accessError(spec, argv) {
+            writer.error(denial)
+            batch.note(spec.command, .rejected, microseconds: 0)
+            batch.noteError(code: String(denial.prefix { $0 != " " }))
+            return
+        }
+        if !withinRateLimit(now: now) {
+            writer.error("RATELIMIT client-rate-limit exceeded: this connection runs at most \(state.clientRateLimit.load(ordering: .relaxed)) commands per second")
+            batch.note(spec.command, .rejected, microseconds: 0)
+            batch.noteError(code: "RATELIMIT")
+            return
+        }
         if writer.version == .v2 && !(subscribedChannels.isEmpty && subscribedPatterns.isEmpty) && !Self.allowedWhileSubscribed(spec.command) {
-            // Redis names a container's subcommand, e.g. 'pubsub|numpat'.
-            let containers: Set<Command> = [.pubsub, .client, .config, .cluster, .command, .memory, .object, .slowlog, .latency]
-            let name = containers.contains(spec.command) && argv.count > 1
-                ? "\(spec.name)|\(String(decoding: argv[1], as: UTF8.self).lowercased())" : spec.name
+            let name = Self.fullName(spec, argv)
             writer.error("ERR Can't execute '\(name)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
             batch.noteError(code: "ERR")
             return
@@ -263,6 +293,14 @@ final class ConnectionHandler: ChannelInboundHandler {
             state.latencyMonitor.record(spec.isFast ? "fast-command" : "command", milliseconds: microseconds / 1000,
                                         timestamp: WallClock.milliseconds() / 1000)
         }
+    }
+
+    /// A command's name as Redis's errors give it: a container's subcommand is named too,
+    /// e.g. 'pubsub|numpat'.
+    static func fullName(_ spec: CommandSpec, _ argv: Argv) -> String {
+        let containers: Set<Command> = [.pubsub, .client, .config, .cluster, .command, .memory, .object, .slowlog, .latency, .acl]
+        return containers.contains(spec.command) && argv.count > 1
+            ? "\(spec.name)|\(String(decoding: argv[1], as: UTF8.self).lowercased())" : spec.name
     }
 
     /// The code of the error reply written at `offset`: the word after `-`.

@@ -28,12 +28,26 @@ struct BackgroundMaintenance: Service {
             let elapsed = now - lastSample
             if elapsed >= .seconds(1) {
                 startScheduledSave()
+                closeIdleClients()
                 let commands = state.stats.totalCommandsProcessed.load(ordering: .relaxed)
                 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                 state.stats.instantaneousOpsPerSecond.store(Int(Double(commands - lastCommands) / seconds), ordering: .relaxed)
                 lastCommands = commands
                 lastSample = now
             }
+        }
+    }
+
+    /// `timeout`: closes clients idle for longer, except subscribers and blocked clients.
+    func closeIdleClients() {
+        let timeout = state.configuration.withLock { $0.idleTimeout }
+        guard timeout > 0 else { return }
+        let now = WallClock.milliseconds()
+        for record in state.clients.all() {
+            let idle = now - record.details.withLock { $0.lastInteraction }
+            guard idle > Int64(timeout) * 1000, !state.blocking.isWaiting(id: record.id), !state.pubsub.isSubscribed(id: record.id) else { continue }
+            state.logger.info("Closing idle client", metadata: ["addr": "\(record.address)", "idle_seconds": "\(idle / 1000)"])
+            record.channel.close(promise: nil)
         }
     }
 

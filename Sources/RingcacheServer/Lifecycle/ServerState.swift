@@ -21,6 +21,11 @@ public final class ServerState: Sendable {
     let monitors = MonitorFeed()
     let pubsub = PubSubHub()
     let blocking = BlockingRegistry()
+    let acl = ACLStore()
+    /// `protected-mode`, `client-rate-limit` (ops per second, burst), as of the last CONFIG SET.
+    let protectedMode: Atomic<Bool>
+    let clientRateLimit: Atomic<Int>
+    let clientRateBurst: Atomic<Int>
     let latencyMonitor = LatencyMonitor()
     /// This node's place in the cluster: membership, the ring, the bus.
     let cluster: ClusterNode
@@ -78,10 +83,16 @@ public final class ServerState: Sendable {
         latencyTracking = Atomic(configuration.latencyTracking)
         proxyRouting = Atomic(configuration.clusterRouting == .proxy)
         latencyMonitorThreshold = Atomic(configuration.latencyMonitorThreshold)
+        protectedMode = Atomic(configuration.protectedMode)
+        clientRateLimit = Atomic(configuration.clientRateLimit)
+        clientRateBurst = Atomic(configuration.clientRateBurst)
+        if !configuration.requirePass.isEmpty { acl.setDefaultPassword(configuration.requirePass) }
+        pubsub.outputLimit.store(configuration.outputBufferLimits["pubsub"]?.first ?? 0, ordering: .relaxed)
     }
 
     /// Applies CONFIG SET to the configuration and to everything that caches parts of it.
     func update(_ body: (inout ServerConfiguration) throws(ConfigurationError) -> Void) throws(ConfigurationError) {
+        let previousPassword = configuration.withLock { $0.requirePass }
         let updated = try configuration.withLock { configuration throws(ConfigurationError) -> ServerConfiguration in
             var candidate = configuration
             try body(&candidate)
@@ -95,6 +106,11 @@ public final class ServerState: Sendable {
         latencyTracking.store(updated.latencyTracking, ordering: .relaxed)
         proxyRouting.store(updated.clusterRouting == .proxy, ordering: .relaxed)
         latencyMonitorThreshold.store(updated.latencyMonitorThreshold, ordering: .relaxed)
+        protectedMode.store(updated.protectedMode, ordering: .relaxed)
+        pubsub.outputLimit.store(updated.outputBufferLimits["pubsub"]?.first ?? 0, ordering: .relaxed)
+        clientRateLimit.store(updated.clientRateLimit, ordering: .relaxed)
+        clientRateBurst.store(updated.clientRateBurst, ordering: .relaxed)
+        if updated.requirePass != previousPassword { acl.setDefaultPassword(updated.requirePass) }
         engine.withEngine { $0.configuration = updated.engineConfiguration }
     }
 }

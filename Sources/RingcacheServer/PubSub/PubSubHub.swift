@@ -13,7 +13,12 @@ final class PubSubHub: Sendable {
     struct Subscriber: Sendable {
         var channel: any Channel
         var resp3: Bool
+        /// The subscriber's connection, whose unsent bytes count against the limit.
+        var record: ClientRecord
     }
+
+    /// `client-output-buffer-limit pubsub`'s hard limit in bytes; 0 = none.
+    let outputLimit = Atomic<Int>(32 << 20)
 
     private struct State {
         var channels: [[UInt8]: [Int: Subscriber]] = [:]
@@ -72,7 +77,20 @@ final class PubSubHub: Sendable {
         if let pattern { writer.bulk(pattern) }
         writer.bulk(channel)
         writer.bulk(message)
-        subscriber.channel.writeAndFlush(writer.buffer, promise: nil)
+        let size = writer.buffer.readableBytes
+        let pending = subscriber.record.pendingOutput.wrappingAdd(size, ordering: .relaxed).newValue
+        let limit = outputLimit.load(ordering: .relaxed)
+        if limit > 0 && pending > limit {
+            // A subscriber that stopped reading is disconnected rather than let grow memory
+            // (Redis's client-output-buffer-limit pubsub); its subscriptions go with it.
+            subscriber.record.pendingOutput.wrappingSubtract(size, ordering: .relaxed)
+            subscriber.channel.close(promise: nil)
+            return
+        }
+        let promise = subscriber.channel.eventLoop.makePromise(of: Void.self)
+        let record = subscriber.record
+        promise.futureResult.whenComplete { _ in record.pendingOutput.wrappingSubtract(size, ordering: .relaxed) }
+        subscriber.channel.writeAndFlush(writer.buffer, promise: promise)
     }
 
     static func matches(_ pattern: [UInt8], _ channel: [UInt8]) -> Bool {
@@ -85,6 +103,13 @@ final class PubSubHub: Sendable {
     func activeChannels(matching pattern: [UInt8]?) -> [[UInt8]] {
         state.withLock { state in
             state.channels.keys.filter { pattern == nil || Self.matches(pattern!, $0) }.sorted { $0.lexicographicallyPrecedes($1) }
+        }
+    }
+
+    /// Whether connection `id` listens to any channel or pattern.
+    func isSubscribed(id: Int) -> Bool {
+        state.withLock { state in
+            state.channels.values.contains { $0[id] != nil } || state.patterns.values.contains { $0[id] != nil }
         }
     }
 

@@ -1,0 +1,198 @@
+"""Authentication, ACLs, the per-client rate limit and CL.THROTTLE on real servers, with
+redis-py and redis-cli; error texts compared with a real redis-server in the same run."""
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+import redis
+
+from conftest import free_port, reference_redis_server, wait_until
+
+
+@pytest.fixture
+def reference_with_password():
+    with reference_redis_server("--requirepass", "secret") as port:
+        yield port
+
+
+def _reply(client, *command):
+    try:
+        return client.execute_command(*command)
+    except redis.ResponseError as error:
+        return ("error", str(error))
+    except redis.AuthenticationError as error:
+        return ("error", str(error))
+
+
+def _raw(port: int, *commands: str) -> list[str]:
+    """Replies to commands sent on one fresh connection with no login, as redis-cli prints them."""
+    result = subprocess.run(["redis-cli", "-p", str(port)], input="\n".join(commands) + "\n",
+                            capture_output=True, text=True, timeout=30)
+    return result.stdout.splitlines()
+
+
+def test_requirepass_auth_and_acl_errors_match_redis(start_server, reference_with_password):
+    server = start_server("--requirepass", "secret")
+    session = ["GET x", "AUTH wrong", "HELLO 3", "AUTH secret", "SET x 1", "GET x", "ACL WHOAMI", "AUTH nobody pw"]
+    assert _raw(server.port, *session) == _raw(reference_with_password, *session)
+    ours = redis.Redis(port=server.port, password="secret", socket_timeout=5)
+    theirs = redis.Redis(port=reference_with_password, password="secret", socket_timeout=5)
+    setup = [
+        ("ACL", "SETUSER", "alice", "on", ">pw", "~cache:*", "+@read", "-@dangerous", "&news", "+publish"),
+        ("ACL", "SETUSER", "x", "badrule"), ("ACL", "SETUSER", "x", "+nosuchcmd"), ("ACL", "SETUSER", "x", "#abc"),
+        ("ACL", "CAT", "nosuch"), ("ACL", "DELUSER", "default"), ("ACL", "GETUSER", "nobody"),
+        ("ACL", "SETUSER", "bob", "off"), ("ACL", "DELUSER", "bob", "nobody"), ("ACL", "USERS"),
+    ]
+    for command in setup:
+        assert _reply(ours, *command) == _reply(theirs, *command), command
+    as_alice = ["AUTH alice pw", "GET x", "GET cache:x", "SET cache:x 1", "PUBLISH sport m", "PUBLISH news m", "KEYS *",
+                "ACL WHOAMI", "AUTH alice wrong", "ACL SETUSER alice off"]
+    assert _raw(server.port, *as_alice) == _raw(reference_with_password, *as_alice)
+    assert _reply(ours, "ACL", "GETUSER", "alice")[b"keys"] == b"~cache:*"
+    assert ours.acl_whoami() == "default"
+
+
+def test_clients_log_in_with_a_user_and_lose_access_when_it_changes(start_server):
+    server = start_server("--requirepass", "secret")
+    admin = redis.Redis(port=server.port, password="secret", socket_timeout=5)
+    admin.acl_setuser("app", enabled=True, passwords=["+apppass"], keys=["app:*"], commands=["+@all"], channels=["*"])
+    app = redis.Redis(port=server.port, username="app", password="apppass", socket_timeout=5, protocol=3)
+    assert app.set("app:1", "v") and app.get("app:1") == b"v"
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        app.get("other")
+    cli = subprocess.run(["redis-cli", "-p", str(server.port), "--user", "app", "--pass", "apppass", "--no-auth-warning", "get", "app:1"],
+                         capture_output=True, text=True, timeout=30)
+    assert cli.stdout.strip() == "v"
+    assert any(client["user"] == "app" for client in admin.client_list())
+    admin.acl_setuser("app", enabled=True, commands=["-set"])
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        app.set("app:1", "w")
+    admin.acl_deluser("app")
+    with pytest.raises(redis.exceptions.AuthenticationError):
+        app.get("app:1")
+    with pytest.raises(redis.exceptions.AuthenticationError):
+        redis.Redis(port=server.port, username="app", password="apppass", socket_timeout=5).ping()
+
+
+def test_an_aclfile_is_loaded_at_start_saved_and_reloaded(start_server, tmp_path):
+    acl_path = tmp_path / "users.acl"
+    acl_path.write_text("# team users\nuser reader on >readpw ~* +@read\nuser default on nopass ~* &* +@all\n")
+    server = start_server("--aclfile", str(acl_path))
+    reader = redis.Redis(port=server.port, username="reader", password="readpw", socket_timeout=5)
+    assert reader.get("k") is None
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        reader.set("k", "v")
+    admin = server.client()
+    admin.acl_setuser("writer", enabled=True, passwords=["+writepw"], keys=["*"], commands=["+@write"])
+    assert admin.acl_save()
+    saved = acl_path.read_text()
+    assert "user writer on #" in saved and "writepw" not in saved, "passwords are saved hashed"
+    acl_path.write_text("user default on nopass ~* &* +@all\n")
+    assert admin.acl_load()
+    assert set(admin.acl_users()) == {"default"}
+    acl_path.write_text("user broken on +nosuchcommand\n")
+    with pytest.raises(redis.ResponseError, match="Unknown command or category name in ACL"):
+        admin.acl_load()
+    assert set(admin.acl_users()) == {"default"}, "a bad file changes nothing"
+
+
+def test_a_bad_aclfile_stops_the_start_with_one_line(tmp_path):
+    from conftest import server_binary
+    acl_path = tmp_path / "bad.acl"
+    acl_path.write_text("user x on +@nosuchcategory\n")
+    result = subprocess.run([server_binary(), "--port", str(free_port()), "--aclfile", str(acl_path)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"ringcache-server: bad aclfile '{acl_path}': {acl_path}:1: Unknown command or category name in ACL."
+
+
+def test_client_rate_limit_answers_over_limit_commands_with_an_error(start_server):
+    server = start_server("--client-rate-limit", "20 10")
+    outcomes = []
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+        for _ in range(40):
+            raw.sendall(b"PING\r\n")
+            reply = raw.recv(256)
+            assert reply == b"+PONG\r\n" or reply.startswith(b"-RATELIMIT client-rate-limit exceeded"), reply
+            outcomes.append("ok" if reply == b"+PONG\r\n" else "limited")
+    assert outcomes[:10] == ["ok"] * 10, "the burst passes"
+    assert outcomes.count("ok") <= 14, outcomes
+    client = server.client()
+    other = server.client()
+    assert other.ping(), "the limit is per connection"
+    wait_until(lambda: _answers_without_limit(client), timeout=5, message="tokens to come back")
+    assert server.client().config_get("client-rate-limit") == {"client-rate-limit": "20 10"}
+
+
+def _answers_without_limit(client) -> bool:
+    try:
+        return client.ping()
+    except redis.ResponseError:
+        return False
+
+
+def test_cl_throttle_is_routed_by_key_across_a_cluster(start_server):
+    from test_replication import cluster_client, settled, start_cluster
+    nodes = start_cluster(start_server, 3)
+    wait_until(lambda: settled(nodes), timeout=30, interval=0.1, message="the cluster to settle")
+    client = cluster_client(nodes[0])
+    keys = [f"user:{n}" for n in range(20)]
+    assert len({client.keyslot(key) for key in keys}) > 1
+    for key in keys:
+        first = client.execute_command("CL.THROTTLE", key, 2, 10, 60)
+        assert first == [0, 3, 2, -1, 6], key
+        client.execute_command("CL.THROTTLE", key, 2, 10, 60)
+        client.execute_command("CL.THROTTLE", key, 2, 10, 60)
+        limited = client.execute_command("CL.THROTTLE", key, 2, 10, 60)
+        assert limited[0] == 1 and limited[2] == 0 and 5 <= limited[3] <= 6, (key, limited)
+    owners = {node.port: node.client().dbsize() for node in nodes}
+    assert sum(1 for count in owners.values() if count > 0) >= 2, "the keys live on their slots' owners"
+
+
+def test_idle_clients_are_closed_after_timeout_but_subscribers_and_waiters_stay(start_server):
+    server = start_server("--timeout", "1")
+    idle = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    idle.sendall(b"PING\r\n")
+    assert idle.recv(64) == b"+PONG\r\n"
+    subscriber = server.client().pubsub()
+    subscriber.subscribe("news")
+    assert subscriber.get_message(timeout=5)["type"] == "subscribe"
+    control = server.client()
+    waiter_result = {}
+    waiter = threading.Thread(target=lambda: waiter_result.update(value=server.client().blpop(["never"], timeout=4)), daemon=True)
+    waiter.start()
+    wait_until(lambda: control.info("clients")["blocked_clients"] == 1, timeout=5, message="the waiter to block")
+    # recv returns b"" when the server closes the connection (bounded by the socket timeout).
+    assert idle.recv(64) == b"", "the idle client was closed"
+    idle.close()
+    control.publish("news", "still here")
+    message = subscriber.get_message(timeout=5)
+    assert message and message["data"] == b"still here", "a subscriber is not idle"
+    waiter.join(timeout=10)
+    assert waiter_result == {"value": None}, "the waiter was answered by its own timeout"
+    subscriber.close()
+
+
+def test_a_subscriber_that_stops_reading_is_disconnected_at_the_pubsub_limit(start_server):
+    server = start_server("--client-output-buffer-limit", "pubsub 1mb 0 0")
+    assert server.client().config_get("client-output-buffer-limit")["client-output-buffer-limit"] == \
+        "normal 0 0 0 replica 268435456 67108864 60 pubsub 1048576 0 0"
+    stalled = socket.socket()
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.settimeout(10)
+    stalled.connect(("127.0.0.1", server.port))
+    stalled.sendall(b"SUBSCRIBE firehose\r\n")
+    assert stalled.recv(64).startswith(b"*3\r\n$9\r\nsubscribe")
+    publisher = server.client()
+    message = b"x" * 10_000
+    delivered = 0
+    for _ in range(3000):
+        delivered = publisher.publish("firehose", message)
+        if delivered == 0:
+            break
+    assert delivered == 0, "the stalled subscriber was dropped before 30 MB piled up for it"
+    assert publisher.pubsub_numsub("firehose") == [(b"firehose", 0)]
+    assert publisher.ping()
+    stalled.close()
