@@ -94,6 +94,13 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// `timeout`: seconds a client may stay idle before it is closed; 0 = never. Subscribers
     /// and blocked clients are exempt, as in Redis.
     public var idleTimeout = 0
+    /// TLS for clients (`tls-port`, 0 = off; certificate, key and CA files in PEM;
+    /// `tls-auth-clients` yes, no or optional, as in Redis).
+    public var tlsPort = 0
+    public var tlsCertFile = ""
+    public var tlsKeyFile = ""
+    public var tlsCACertFile = ""
+    public var tlsAuthClients = "yes"
     /// `client-output-buffer-limit <class> <hard> <soft> <soft-seconds> ...`, as Redis keeps it
     /// (classes normal, replica, pubsub). Enforced: pubsub's hard limit — a subscriber with
     /// more unsent bytes is disconnected. Normal clients are bounded by reads pausing while
@@ -334,6 +341,23 @@ extension ServerConfiguration {
                 limits[name] = [hard, soft, seconds]
             }
             config.outputBufferLimits = limits
+        }),
+        Directive(name: "tls-port", mutable: false, get: { String($0.tlsPort) }, set: { config, values throws(DirectiveValueError) in
+            config.tlsPort = try integer(values, in: 0...65535)
+        }),
+        Directive(name: "tls-cert-file", mutable: false, get: { $0.tlsCertFile }, set: { config, values throws(DirectiveValueError) in
+            config.tlsCertFile = try single(values)
+        }),
+        Directive(name: "tls-key-file", mutable: false, get: { $0.tlsKeyFile }, set: { config, values throws(DirectiveValueError) in
+            config.tlsKeyFile = try single(values)
+        }),
+        Directive(name: "tls-ca-cert-file", mutable: false, get: { $0.tlsCACertFile }, set: { config, values throws(DirectiveValueError) in
+            config.tlsCACertFile = try single(values)
+        }),
+        Directive(name: "tls-auth-clients", mutable: false, get: { $0.tlsAuthClients }, set: { config, values throws(DirectiveValueError) in
+            let value = try single(values).lowercased()
+            guard ["yes", "no", "optional"].contains(value) else { throw DirectiveValueError(reason: "argument must be 'yes', 'no' or 'optional'") }
+            config.tlsAuthClients = value
         }),
         Directive(name: "dir", mutable: true, get: { $0.directory }, set: { config, values throws(DirectiveValueError) in
             let path = try single(values)

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 
 /// Accepts client connections on every `bind` address until graceful shutdown; then stops
@@ -22,11 +23,31 @@ struct ClientListener: Service {
                     try channel.pipeline.syncOperations.addHandler(ConnectionHandler(state: state))
                 }
             }
-        let listeners = try await bootstrap.bindAll(addresses: configuration.bind, port: configuration.port, describing: "server TCP")
+        var listeners = try await bootstrap.bindAll(addresses: configuration.bind, port: configuration.port, describing: "server TCP")
         state.logger.notice("Ready to accept connections tcp", metadata: [
             "port": "\(configuration.port)", "bind": "\(configuration.bind.joined(separator: " "))",
             "io-threads": "\(configuration.ioThreads)",
         ])
+        if configuration.tlsPort > 0 {
+            // The same connection handler behind a TLS handshake; the context was checked at
+            // start-up, so a bad file has already stopped the process with one line.
+            let context = try ServerTLS.makeContext(configuration)
+            let tlsBootstrap = ServerBootstrap(group: group)
+                .serverChannelOption(ChannelOptions.backlog, value: Int32(configuration.tcpBacklog))
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                        try channel.pipeline.syncOperations.addHandler(ConnectionHandler(state: state))
+                    }
+                }
+            listeners += try await tlsBootstrap.bindAll(addresses: configuration.bind, port: configuration.tlsPort, describing: "server TLS")
+            state.logger.notice("Ready to accept connections tls", metadata: [
+                "port": "\(configuration.tlsPort)", "auth-clients": "\(configuration.tlsAuthClients)",
+            ])
+        }
         state.ready.store(true, ordering: .relaxed)
         try? await gracefulShutdown()
         state.ready.store(false, ordering: .relaxed)

@@ -64,6 +64,13 @@ public enum RingcacheServerMain {
         logger[metadataKey: "node"] = "\(cluster.localID.short)"
         let state = ServerState(configuration: configuration, cluster: cluster, logger: logger, now: WallClock.milliseconds(), seed: generator.next(), runID: runID)
         logger.notice("Ringcache is starting", metadata: ["version": "\(ServerInfo.ringcacheVersion)", "pid": "\(ProcessInfoSnapshot.processID)"])
+        if configuration.tlsPort > 0 {
+            do {
+                _ = try ServerTLS.makeContext(configuration)
+            } catch {
+                fail(error.description)
+            }
+        }
         if !configuration.aclFile.isEmpty {
             do {
                 try state.loadACLFile()
