@@ -13,16 +13,7 @@ struct ClientListener: Service {
     func run() async throws {
         let configuration = state.configuration.withLock { $0 }
         let state = self.state
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(ChannelOptions.backlog, value: Int32(configuration.tcpBacklog))
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(state: state))
-                }
-            }
+        let bootstrap = Self.bootstrap(group: group, backlog: configuration.tcpBacklog, state: state, tls: nil)
         var listeners = try await bootstrap.bindAll(addresses: configuration.bind, port: configuration.port, describing: "server TCP")
         state.logger.notice("Ready to accept connections tcp", metadata: [
             "port": "\(configuration.port)", "bind": "\(configuration.bind.joined(separator: " "))",
@@ -32,17 +23,7 @@ struct ClientListener: Service {
             // The same connection handler behind a TLS handshake; the context was checked at
             // start-up, so a bad file has already stopped the process with one line.
             let context = try ServerTLS.makeContext(configuration)
-            let tlsBootstrap = ServerBootstrap(group: group)
-                .serverChannelOption(ChannelOptions.backlog, value: Int32(configuration.tcpBacklog))
-                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-                .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
-                        try channel.pipeline.syncOperations.addHandler(ConnectionHandler(state: state))
-                    }
-                }
+            let tlsBootstrap = Self.bootstrap(group: group, backlog: configuration.tcpBacklog, state: state, tls: context)
             listeners += try await tlsBootstrap.bindAll(addresses: configuration.bind, port: configuration.tlsPort, describing: "server TLS")
             state.logger.notice("Ready to accept connections tls", metadata: [
                 "port": "\(configuration.tlsPort)", "auth-clients": "\(configuration.tlsAuthClients)",
@@ -58,6 +39,22 @@ struct ClientListener: Service {
         for client in state.clients.all() {
             try? await client.channel.close()
         }
+    }
+
+    /// A listener's bootstrap: every connection gets a `ConnectionHandler`, behind a TLS
+    /// handshake when `tls` is given.
+    static func bootstrap(group: MultiThreadedEventLoopGroup, backlog: Int, state: ServerState, tls: NIOSSLContext?) -> ServerBootstrap {
+        ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: Int32(backlog))
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(state: state))
+                }
+            }
     }
 }
 
