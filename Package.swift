@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "ringcache-catalogue-example", targets: ["ringcache-catalogue-example"]),
         .executable(name: "ringcache-bench", targets: ["ringcache-bench"]),
         .executable(name: "ringctl", targets: ["ringctl"]),
+        .executable(name: "ringcache-fuzz", targets: ["ringcache-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -45,6 +46,16 @@ let package = Package(
         .target(
             name: "CacheEngine",
             dependencies: ["RESP", "CLZ4", "CMalloc", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSwift6
+        ),
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["RESP", "CacheEngine", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSwift6
+        ),
+        .executableTarget(
+            name: "ringcache-fuzz",
+            dependencies: ["FuzzTargets"],
             swiftSettings: strictSwift6
         ),
         .target(
@@ -107,6 +118,7 @@ let package = Package(
         .testTarget(name: "CacheEngineTests", dependencies: ["CacheEngine", "RESP"], swiftSettings: strictSwift6),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"], swiftSettings: strictSwift6),
         .testTarget(name: "BenchCoreTests", dependencies: ["BenchCore"], swiftSettings: strictSwift6),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], swiftSettings: strictSwift6),
         .testTarget(name: "RingcacheServerTests", dependencies: ["RingcacheServer", "CacheEngine", "Cluster"], swiftSettings: strictSwift6),
         .testTarget(
             name: "RingcacheClientTests",

@@ -196,3 +196,52 @@ def test_a_subscriber_that_stops_reading_is_disconnected_at_the_pubsub_limit(sta
     assert publisher.pubsub_numsub("firehose") == [(b"firehose", 0)]
     assert publisher.ping()
     stalled.close()
+
+
+def _rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_ten_thousand_idle_connections_and_a_benchmark_on_top(start_server):
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 12_000
+    if hard < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, wanted))
+        except (ValueError, OSError):
+            pytest.skip(f"the file descriptor limit is {hard}; 10,000 connections need {wanted}")
+    else:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    # The server inherits the raised limit from this process.
+    server = start_server("--maxclients", "10100")
+    rss_before = _rss_bytes(server.process.pid)
+    idle = []
+    try:
+        for _ in range(10_000):
+            connection = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            idle.append(connection)
+        control = server.client()
+        wait_until(lambda: control.info("clients")["connected_clients"] >= 10_001, timeout=30, message="10,000 connections to be accepted")
+        rss_idle = _rss_bytes(server.process.pid)
+        result = subprocess.run(["redis-benchmark", "-p", str(server.port), "-q", "-n", "100000", "-c", "50", "-t", "set,get,lpush,lpop"],
+                                capture_output=True, text=True, timeout=300)
+        output = result.stdout + result.stderr
+        assert result.returncode == 0 and "error" not in output.lower(), output
+        for test in ("SET", "GET", "LPUSH", "LPOP"):
+            assert f"\n{test}: " in output.replace("\r", "\n"), output
+        # Some idle connections still answer: none was dropped to make room.
+        for connection in idle[::1000]:
+            connection.sendall(b"PING\r\n")
+            assert connection.recv(16) == b"+PONG\r\n"
+        per_connection = (rss_idle - rss_before) / 10_000
+        print(f"\nRSS {rss_before / 2**20:.1f} MiB -> {rss_idle / 2**20:.1f} MiB with 10,000 idle connections "
+              f"({per_connection / 1024:.1f} KiB each), {_rss_bytes(server.process.pid) / 2**20:.1f} MiB after the benchmark")
+        assert per_connection < 64 * 1024, "an idle connection costs less than 64 KiB"
+    finally:
+        for connection in idle:
+            connection.close()
