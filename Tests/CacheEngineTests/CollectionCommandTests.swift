@@ -272,3 +272,34 @@ struct ThrottleTests {
         #expect(h.run("CL.THROTTLE", "list", "1", "1", "1") == .error("WRONGTYPE Operation against a key holding the wrong kind of value"))
     }
 }
+
+@Suite("compression of collection elements")
+struct CollectionCompressionTests {
+    @Test("large hash values and list elements are stored compressed and read back whole")
+    func compressedElements() {
+        let h = EngineHarness(configuration: EngineConfiguration(compressionThreshold: 64))
+        let plain = EngineHarness(configuration: EngineConfiguration(compressionThreshold: 0))
+        let document = String(repeating: "{\"sku\":\"A-1\",\"price\":12.5,\"tags\":[\"x\",\"y\"]}", count: 40)
+        for harness in [h, plain] {
+            harness.run("HSET", "h", "doc", document, "small", "v")
+            harness.run("RPUSH", "l", document, "tiny", document)
+            harness.run("LINSERT", "l", "BEFORE", "tiny", "x")
+            harness.run("LSET", "l", "2", document)
+        }
+        #expect(h.run("HGET", "h", "doc") == .bulk(document))
+        #expect(h.run("HSTRLEN", "h", "doc") == .integer(Int64(document.utf8.count)))
+        #expect(h.run("LRANGE", "l", "0", "-1") == plain.run("LRANGE", "l", "0", "-1"))
+        #expect(h.run("LPOS", "l", document, "COUNT", "0") == .array([.integer(0), .integer(2), .integer(3)]))
+        #expect(h.run("LREM", "l", "0", document) == .integer(3))
+        #expect(h.run("HGETALL", "h") == plain.run("HGETALL", "h"))
+        guard case .integer(let compressedUsage) = h.run("MEMORY", "USAGE", "h"), case .integer(let plainUsage) = plain.run("MEMORY", "USAGE", "h") else {
+            Issue.record("MEMORY USAGE did not reply with integers")
+            return
+        }
+        #expect(compressedUsage * 4 < plainUsage, "a repetitive 1.8 KB document compresses well: \(compressedUsage) vs \(plainUsage)")
+        #expect(h.run("LMOVE", "l", "m", "LEFT", "LEFT") == .bulk("x"))
+        h.run("HDEL", "h", "doc", "small")
+        h.run("DEL", "l", "m")
+        #expect(h.engine.keyspace.entryFootprint == 0)
+    }
+}

@@ -77,3 +77,53 @@ extension Entry {
     /// The footprint of the collection, 0 for a string.
     var collectionFootprint: Int { isCollection ? collection.footprint : 0 }
 }
+
+/// A hash value or list element as stored: its bytes, or LZ4-compressed in the compressor's
+/// form (original length, then the block) when that saved an eighth — the same rule as for
+/// string values (`value-compression-threshold`). Eight bytes, like the array it wraps: Swift
+/// keeps the case in the reference's spare bits. Members of sets and sorted sets and hash
+/// fields stay plain, since they are compared and hashed.
+enum StoredBytes: Equatable {
+    case plain([UInt8])
+    case compressed([UInt8])
+
+    /// The bytes as clients see them.
+    var bytes: [UInt8] {
+        switch self {
+        case .plain(let bytes):
+            return bytes
+        case .compressed(let stored):
+            let length = stored.withUnsafeBytes { Int($0.loadUnaligned(as: UInt32.self)) }
+            var restored = [UInt8](repeating: 0, count: length)
+            stored.withUnsafeBytes { source in
+                restored.withUnsafeMutableBytes { ValueCompressor.decompress(source, into: $0) }
+            }
+            return restored
+        }
+    }
+
+    /// The length clients see.
+    var count: Int {
+        switch self {
+        case .plain(let bytes): bytes.count
+        case .compressed(let stored): stored.withUnsafeBytes { Int($0.loadUnaligned(as: UInt32.self)) }
+        }
+    }
+
+    /// What the stored form costs.
+    var storedCount: Int {
+        switch self {
+        case .plain(let bytes), .compressed(let bytes): bytes.count
+        }
+    }
+
+    static let empty = StoredBytes.plain([])
+}
+
+extension Engine {
+    /// An element as it will be stored: compressed when that pays, else as given.
+    func stored(_ bytes: UnsafeRawBufferPointer) -> StoredBytes {
+        if let compressed = compressor.compress(bytes) { return .compressed(Array(compressed)) }
+        return .plain(Array(bytes))
+    }
+}

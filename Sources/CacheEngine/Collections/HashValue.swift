@@ -1,6 +1,6 @@
-/// A hash: fields and their values.
+/// A hash: fields and their values (values compressed when that pays, see `StoredBytes`).
 final class HashValue: CollectionValue {
-    var table = IndexedTable<[UInt8]>()
+    var table = IndexedTable<StoredBytes>()
 
     init() {
         super.init(footprint: Self.objectCost)
@@ -18,21 +18,29 @@ final class HashValue: CollectionValue {
         elementCost(field) + elementCost(value) + 2 * slotCost
     }
 
+    /// The value of a field as clients see it.
+    func value(_ field: [UInt8]) -> [UInt8]? { table[field]?.bytes }
+
     /// Sets a field; returns whether it is new.
     @discardableResult
-    func set(_ field: [UInt8], _ value: [UInt8]) -> Bool {
+    func set(_ field: [UInt8], _ value: StoredBytes) -> Bool {
         if let old = table.set(field, value) {
-            footprint += Self.elementCost(value.count) - Self.elementCost(old.count)
+            footprint += Self.elementCost(value.storedCount) - Self.elementCost(old.storedCount)
             return false
         }
-        footprint += Self.cost(field: field.count, value: value.count)
+        footprint += Self.cost(field: field.count, value: value.storedCount)
         return true
+    }
+
+    @discardableResult
+    func set(_ field: [UInt8], _ value: [UInt8]) -> Bool {
+        set(field, .plain(value))
     }
 
     @discardableResult
     func remove(_ field: [UInt8]) -> Bool {
         guard let old = table.remove(field) else { return false }
-        footprint -= Self.cost(field: field.count, value: old.count)
+        footprint -= Self.cost(field: field.count, value: old.storedCount)
         return true
     }
 
@@ -40,7 +48,7 @@ final class HashValue: CollectionValue {
         bytes.appendUVarint(table.count)
         for index in 0..<table.count {
             bytes.appendBlob(table.keys[index])
-            bytes.appendBlob(table.values[index])
+            bytes.appendBlob(table.values[index].bytes)
         }
     }
 

@@ -1,7 +1,8 @@
 /// A list: a ring buffer of byte strings, so pushes and pops at both ends are O(1) and
-/// LINDEX and LSET are O(1) by position (Redis's quicklist makes them O(n)).
+/// LINDEX and LSET are O(1) by position (Redis's quicklist makes them O(n)). Elements are
+/// compressed when that pays (`StoredBytes`).
 final class ListValue: CollectionValue {
-    private var storage: ContiguousArray<[UInt8]> = []
+    private var storage: ContiguousArray<StoredBytes> = []
     private var head = 0
     private(set) var length = 0
 
@@ -13,7 +14,7 @@ final class ListValue: CollectionValue {
     override var kind: ValueKind { .list }
     override var encodingName: String { "quicklist" }
 
-    static func cost(_ element: [UInt8]) -> Int { elementCost(element.count) + 8 }
+    static func cost(_ element: StoredBytes) -> Int { elementCost(element.storedCount) + 8 }
 
     private var capacity: Int { storage.count }
 
@@ -22,18 +23,18 @@ final class ListValue: CollectionValue {
         return position >= capacity ? position - capacity : position
     }
 
-    subscript(index: Int) -> [UInt8] {
-        get { storage[physical(index)] }
-        set {
-            let position = physical(index)
-            footprint += Self.cost(newValue) - Self.cost(storage[position])
-            storage[position] = newValue
-        }
+    /// The element at `index` as clients see it.
+    subscript(index: Int) -> [UInt8] { storage[physical(index)].bytes }
+
+    func replace(at index: Int, with element: StoredBytes) {
+        let position = physical(index)
+        footprint += Self.cost(element) - Self.cost(storage[position])
+        storage[position] = element
     }
 
     private func grow() {
         let newCapacity = Swift.max(8, capacity * 2)
-        var grown = ContiguousArray<[UInt8]>(repeating: [], count: newCapacity)
+        var grown = ContiguousArray<StoredBytes>(repeating: .empty, count: newCapacity)
         for index in 0..<length { grown[index] = storage[physical(index)] }
         footprint += (newCapacity - capacity) * 8
         storage = grown
@@ -43,14 +44,14 @@ final class ListValue: CollectionValue {
     private func shrinkIfSparse() {
         guard capacity > 64, length * 4 < capacity else { return }
         let newCapacity = Swift.max(8, capacity / 2)
-        var shrunk = ContiguousArray<[UInt8]>(repeating: [], count: newCapacity)
+        var shrunk = ContiguousArray<StoredBytes>(repeating: .empty, count: newCapacity)
         for index in 0..<length { shrunk[index] = storage[physical(index)] }
         footprint -= (capacity - newCapacity) * 8
         storage = shrunk
         head = 0
     }
 
-    func pushFront(_ element: [UInt8]) {
+    func pushFront(_ element: StoredBytes) {
         if length == capacity { grow() }
         head = head == 0 ? capacity - 1 : head - 1
         storage[head] = element
@@ -58,17 +59,17 @@ final class ListValue: CollectionValue {
         footprint += Self.cost(element)
     }
 
-    func pushBack(_ element: [UInt8]) {
+    func pushBack(_ element: StoredBytes) {
         if length == capacity { grow() }
         storage[physical(length)] = element
         length += 1
         footprint += Self.cost(element)
     }
 
-    func popFront() -> [UInt8]? {
+    func popFront() -> StoredBytes? {
         guard length > 0 else { return nil }
         let element = storage[head]
-        storage[head] = []
+        storage[head] = .empty
         head = head + 1 == capacity ? 0 : head + 1
         length -= 1
         footprint -= Self.cost(element)
@@ -76,27 +77,27 @@ final class ListValue: CollectionValue {
         return element
     }
 
-    func popBack() -> [UInt8]? {
+    func popBack() -> StoredBytes? {
         guard length > 0 else { return nil }
         let position = physical(length - 1)
         let element = storage[position]
-        storage[position] = []
+        storage[position] = .empty
         length -= 1
         footprint -= Self.cost(element)
         shrinkIfSparse()
         return element
     }
 
-    /// The elements in order (O(n); for LINSERT, LREM and LTRIM, which are O(n) in Redis too).
-    var elements: [[UInt8]] { (0..<length).map { self[$0] } }
+    /// The elements in order, as stored (O(n); for LINSERT and LREM, O(n) in Redis too).
+    var storedElements: [StoredBytes] { (0..<length).map { storage[physical($0)] } }
 
     /// Replaces the whole content.
-    func replaceAll(with elements: [[UInt8]]) {
+    func replaceAll(with elements: [StoredBytes]) {
         var cost = 0
         for index in 0..<length { cost += Self.cost(storage[physical(index)]) }
         footprint -= cost + capacity * 8
         storage = ContiguousArray(elements)
-        if storage.count < 8 { storage.append(contentsOf: repeatElement([], count: 8 - storage.count)) }
+        if storage.count < 8 { storage.append(contentsOf: repeatElement(.empty, count: 8 - storage.count)) }
         head = 0
         length = elements.count
         footprint += capacity * 8
@@ -113,7 +114,7 @@ final class ListValue: CollectionValue {
         let list = ListValue()
         for _ in 0..<count {
             guard let element = reader.blob() else { return nil }
-            list.pushBack(element)
+            list.pushBack(.plain(element))
         }
         return list
     }

@@ -7,7 +7,7 @@ extension Engine {
         guard argv.count % 2 == 0 else { throw CommandError(ErrorReply.wrongArity(ByteParsing.string(argv[0]).lowercased())) }
         let added = try mutate(argv[1], HashValue.init, create: true, now: now) { hash in
             var added = 0
-            for index in stride(from: 2, to: argv.count, by: 2) where hash.set(Array(argv[index]), Array(argv[index + 1])) {
+            for index in stride(from: 2, to: argv.count, by: 2) where hash.set(Array(argv[index]), stored(argv[index + 1])) {
                 added += 1
             }
             return added
@@ -20,14 +20,14 @@ extension Engine {
         let added = try mutate(argv[1], HashValue.init, create: true, now: now) { hash in
             let field = Array(argv[2])
             guard hash.table[field] == nil else { return false }
-            return hash.set(field, Array(argv[3]))
+            return hash.set(field, stored(argv[3]))
         } ?? false
         if added { notify(.hash, "hset", argv[1]) }
         writer.integer(added ? 1 : 0)
     }
 
     func hget(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
-        if let value = try readable(argv[1], HashValue.self, now: now)?.table[Array(argv[2])] {
+        if let value = try readable(argv[1], HashValue.self, now: now)?.value(Array(argv[2])) {
             writer.bulk(value)
         } else {
             writer.null()
@@ -38,7 +38,7 @@ extension Engine {
         let hash = try readable(argv[1], HashValue.self, now: now)
         writer.arrayHeader(argv.count - 2)
         for index in 2..<argv.count {
-            if let value = hash?.table[Array(argv[index])] { writer.bulk(value) } else { writer.null() }
+            if let value = hash?.value(Array(argv[index])) { writer.bulk(value) } else { writer.null() }
         }
     }
 
@@ -77,12 +77,12 @@ extension Engine {
             for field in table.keys { writer.bulk(field) }
         case .values:
             writer.arrayHeader(table.count)
-            for value in table.values { writer.bulk(value) }
+            for value in table.values { writer.bulk(value.bytes) }
         case .all:
             writer.mapHeader(table.count)
             for index in 0..<table.count {
                 writer.bulk(table.keys[index])
-                writer.bulk(table.values[index])
+                writer.bulk(table.values[index].bytes)
             }
         }
     }
@@ -92,7 +92,7 @@ extension Engine {
         let result = try mutate(argv[1], HashValue.init, create: true, now: now) { hash throws(CommandError) in
             let field = Array(argv[2])
             var current: Int64 = 0
-            if let old = hash.table[field] {
+            if let old = hash.value(field) {
                 guard let parsed = old.withUnsafeBytes({ ByteParsing.int64($0) }) else { throw CommandError("ERR hash value is not an integer") }
                 current = parsed
             }
@@ -110,7 +110,7 @@ extension Engine {
         let result = try mutate(argv[1], HashValue.init, create: true, now: now) { hash throws(CommandError) in
             let field = Array(argv[2])
             var current = 0.0
-            if let old = hash.table[field] {
+            if let old = hash.value(field) {
                 guard let parsed = old.withUnsafeBytes({ ByteParsing.double($0) }) else { throw CommandError("ERR hash value is not a float") }
                 current = parsed
             }
@@ -148,13 +148,13 @@ extension Engine {
             for position in positions {
                 writer.arrayHeader(2)
                 writer.bulk(table.keys[position])
-                writer.bulk(table.values[position])
+                writer.bulk(table.values[position].bytes)
             }
         } else {
             writer.arrayHeader(positions.count * (withValues ? 2 : 1))
             for position in positions {
                 writer.bulk(table.keys[position])
-                if withValues { writer.bulk(table.values[position]) }
+                if withValues { writer.bulk(table.values[position].bytes) }
             }
         }
     }
@@ -190,7 +190,7 @@ extension Engine {
         writer.arrayHeader(matching.count * (noValues ? 1 : 2))
         for index in matching {
             writer.bulk(table.keys[index])
-            if !noValues { writer.bulk(table.values[index]) }
+            if !noValues { writer.bulk(table.values[index].bytes) }
         }
     }
 }

@@ -21,7 +21,8 @@ extension Engine {
     func push(_ argv: Argv, _ end: End, onlyIfExists: Bool, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         let length = try mutate(argv[1], ListValue.init, create: !onlyIfExists, now: now) { list in
             for index in 2..<argv.count {
-                if end == .left { list.pushFront(Array(argv[index])) } else { list.pushBack(Array(argv[index])) }
+                let element = stored(argv[index])
+                if end == .left { list.pushFront(element) } else { list.pushBack(element) }
             }
             return list.count
         } ?? 0
@@ -37,7 +38,7 @@ extension Engine {
         guard argv.count <= 3 else { throw .syntax }
         let requested = argv.count == 3 ? try Self.count(argv[2]) : nil
         guard let popped = try mutate(argv[1], ListValue.init, create: false, now: now, { list in
-            (0..<Swift.min(requested ?? 1, list.count)).map { _ in (end == .left ? list.popFront() : list.popBack())! }
+            (0..<Swift.min(requested ?? 1, list.count)).map { _ in (end == .left ? list.popFront() : list.popBack())!.bytes }
         }) else {
             if requested == nil { writer.null() } else { writer.nullArray() }
             return
@@ -82,7 +83,7 @@ extension Engine {
         let done: Bool? = try mutate(argv[1], ListValue.init, create: false, now: now) { list throws(CommandError) in
             let position = index < 0 ? list.count + index : index
             guard position >= 0 && position < list.count else { throw CommandError("ERR index out of range") }
-            list[position] = Array(argv[3])
+            list.replace(at: position, with: stored(argv[3]))
             return true
         }
         guard done != nil else { throw CommandError(ErrorReply.noSuchKey) }
@@ -102,9 +103,9 @@ extension Engine {
         }
         let pivot = Array(argv[3])
         let length = try mutate(argv[1], ListValue.init, create: false, now: now) { list -> Int in
-            var elements = list.elements
-            guard let found = elements.firstIndex(of: pivot) else { return -1 }
-            elements.insert(Array(argv[4]), at: after ? found + 1 : found)
+            var elements = list.storedElements
+            guard let found = elements.firstIndex(where: { $0.bytes == pivot }) else { return -1 }
+            elements.insert(stored(argv[4]), at: after ? found + 1 : found)
             list.replaceAll(with: elements)
             return list.count
         } ?? 0
@@ -117,20 +118,20 @@ extension Engine {
         let count = try Self.integer(argv[2])
         let element = Array(argv[3])
         let removed = try mutate(argv[1], ListValue.init, create: false, now: now) { list -> Int in
-            var elements = list.elements
+            var elements = list.storedElements
             var removed = 0
             let limit = count == 0 ? Int.max : abs(count)
             if count >= 0 {
-                var kept: [[UInt8]] = []
+                var kept: [StoredBytes] = []
                 kept.reserveCapacity(elements.count)
                 for candidate in elements {
-                    if removed < limit && candidate == element { removed += 1 } else { kept.append(candidate) }
+                    if removed < limit && candidate.bytes == element { removed += 1 } else { kept.append(candidate) }
                 }
                 elements = kept
             } else {
                 var index = elements.count - 1
                 while index >= 0 && removed < limit {
-                    if elements[index] == element {
+                    if elements[index].bytes == element {
                         elements.remove(at: index)
                         removed += 1
                     }
@@ -220,13 +221,14 @@ extension Engine {
         guard let element = try mutate(source, ListValue.init, create: false, now: now, { list in
             from == .left ? list.popFront() : list.popBack()
         }) ?? nil else { return nil }
+        // The element moves as stored: a compressed element stays compressed.
         notify(.list, from == .left ? "lpop" : "rpop", source)
         _ = try mutate(destination, ListValue.init, create: true, now: now) { list in
             if to == .left { list.pushFront(element) } else { list.pushBack(element) }
         }
         notify(.list, to == .left ? "lpush" : "rpush", destination)
         signalReady(destination)
-        return element
+        return element.bytes
     }
 
     /// LMOVE source destination LEFT|RIGHT LEFT|RIGHT / RPOPLPUSH source destination
@@ -242,7 +244,7 @@ extension Engine {
         for index in 1..<(argv.count - 1) {
             let key = argv[index]
             guard let (element, remaining) = try mutate(key, ListValue.init, create: false, now: now, { list in
-                ((end == .left ? list.popFront() : list.popBack())!, list.count)
+                ((end == .left ? list.popFront() : list.popBack())!.bytes, list.count)
             }) else { continue }
             notify(.list, end == .left ? "lpop" : "rpop", key)
             if remaining > 0 { signalReady(key) }
