@@ -26,9 +26,6 @@ class CollectionValue {
     /// Appends the collection in the portable form snapshots and replication carry.
     func encode(into bytes: inout [UInt8]) { preconditionFailure("abstract") }
 
-    /// A deep copy (for a value that must outlive a change to the original).
-    func copy() -> CollectionValue { preconditionFailure("abstract") }
-
     /// What one element of `length` bytes costs as a Swift array: a 32-byte header plus the
     /// bytes, in a malloc chunk rounded to 16 with an 8-byte chunk header.
     @inline(__always)

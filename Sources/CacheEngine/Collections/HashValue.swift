@@ -62,12 +62,6 @@ final class HashValue: CollectionValue {
         return hash
     }
 
-    override func copy() -> CollectionValue {
-        let copy = HashValue()
-        copy.table = table
-        copy.footprint = footprint
-        return copy
-    }
 }
 
 /// A set of byte strings.
@@ -118,10 +112,4 @@ final class SetValue: CollectionValue {
         return set
     }
 
-    override func copy() -> CollectionValue {
-        let copy = SetValue()
-        copy.table = table
-        copy.footprint = footprint
-        return copy
-    }
 }

@@ -119,12 +119,4 @@ final class ListValue: CollectionValue {
         return list
     }
 
-    override func copy() -> CollectionValue {
-        let copy = ListValue()
-        copy.storage = storage
-        copy.head = head
-        copy.length = length
-        copy.footprint = footprint
-        return copy
-    }
 }

@@ -244,15 +244,6 @@ final class SortedSetValue: CollectionValue {
         return set
     }
 
-    override func copy() -> CollectionValue {
-        let copy = SortedSetValue()
-        var node = first
-        while let current = node {
-            copy.set(current.member, score: current.score)
-            node = current.levels[0].forward
-        }
-        return copy
-    }
 }
 
 /// One end of a score range: `(1.5` is exclusive, `1.5`, `-inf` and `+inf` inclusive.
