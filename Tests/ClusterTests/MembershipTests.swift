@@ -98,4 +98,43 @@ import Testing
         node.receive(update, from: peer.address.bus, now: node.configuration.forgetBanTime + 1)
         #expect(node.member(peer.id) != nil)
     }
+
+    /// A node cut off from four others: both sides declare the other dead; after the heal only
+    /// the cut-off node fences itself (it refills before serving), the four shrug off its
+    /// accusation, and none of the four is declared dead on its stale word.
+    @Test func onlyTheMinorityOfAHealedPartitionFencesItself() {
+        var configuration = MembershipConfiguration()
+        configuration.pushPullInterval = 2_000
+        let simulator = MembershipSimulator(count: 5, configuration: configuration, seed: 11)
+        simulator.run(until: 1_000)
+        simulator.partition { $0 == 4 ? 1 : 0 }
+        let split = simulator.run(until: {
+            simulator.everyone(sees: 4, as: .dead) && (0..<4).allSatisfy { simulator.state(of: $0, seenBy: 4) == .dead }
+        }, limit: 30_000)
+        #expect(split != nil)
+        let healedAt = simulator.now
+        simulator.heal()
+        let converged = simulator.run(until: { (0..<5).allSatisfy { simulator.everyone(sees: $0, as: .alive) } },
+                                      limit: healedAt + 8 * configuration.pushPullInterval)
+        #expect(converged != nil)
+        let afterHeal = simulator.events.filter { $0.time > healedAt }
+        #expect(Set(afterHeal.filter { $0.event.kind == .declaredDead }.map(\.node)) == [4])
+        #expect(afterHeal.contains { $0.event.kind == .outvotedAccusation && $0.node < 4 })
+        let majority = Set((0..<4).map { simulator.nodes[$0].local.id })
+        #expect(!afterHeal.contains { $0.node < 4 && $0.event.kind == .dead && majority.contains($0.event.member.id) })
+    }
+
+    /// The same node declared dead by its own side (a false death, say) still fences: its slots
+    /// were failed over and written to without it.
+    @Test func aNodeDeclaredDeadByItsOwnSideStillFences() {
+        let simulator = MembershipSimulator(count: 3, seed: 5)
+        simulator.run(until: 1_000)
+        let accuser = simulator.nodes[1]
+        let accused = simulator.nodes[0]
+        var obituary = accused.local
+        obituary.state = .dead
+        accused.receive(Envelope(sender: accuser.local.id, message: .gossip(updates: [MemberUpdate(record: obituary, reporter: accuser.local.id)])),
+                        from: accuser.local.address.bus, now: simulator.now)
+        #expect(accused.takeEvents().map(\.kind).contains(.declaredDead))
+    }
 }

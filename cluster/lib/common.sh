@@ -53,6 +53,12 @@ ensure_test_deps() {
     fi
     # The client library's TLS test makes its certificate with openssl.
     command -v openssl >/dev/null 2>&1 || apt_install openssl
+    # The fault-injection tests build network namespaces (ip) and cut links (iptables); they
+    # need root and skip without it, so only root installs these.
+    if [ "$(id -u)" -eq 0 ]; then
+        command -v ip >/dev/null 2>&1 || apt_install iproute2
+        command -v iptables >/dev/null 2>&1 || apt_install iptables
+    fi
     if ! python3 -c 'import redis, pytest, prometheus_client' >/dev/null 2>&1; then
         command -v python3 >/dev/null 2>&1 || apt_install python3 python3-pip
         say "==> pip install redis pytest prometheus_client"

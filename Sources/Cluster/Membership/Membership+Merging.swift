@@ -10,7 +10,7 @@ extension Membership {
     func apply(_ update: MemberUpdate, now: Int64) {
         let record = update.record
         if record.id == local.id {
-            refuteIfNeeded(record)
+            refuteIfNeeded(record, reporter: update.reporter, now: now)
             return
         }
         if let bannedUntil = forgotten[record.id] {
@@ -31,6 +31,13 @@ extension Membership {
             return
         }
         let known = entry.record
+        if !record.state.holdsSlots || record.state == .suspect, known.state.holdsSlots, update.reporter != record.id,
+           isOtherSide(update.reporter, now: now) {
+            // A member this node held dead until lately (the other side of a healed partition)
+            // reports on one this node's own probes find alive: its view is stale, and taking
+            // its word would fail over a healthy member for a moment. Own probes decide.
+            return
+        }
         let newer = record.incarnation > known.incarnation
         let same = record.incarnation == known.incarnation
         let accepted: Bool
@@ -57,6 +64,7 @@ extension Membership {
         members[record.id] = entry
         if merged.state == .suspect { suspects.insert(record.id) } else { suspects.remove(record.id) }
         updateLiveIndex(record.id, holdsSlots: merged.state.holdsSlots)
+        if merged.state.holdsSlots && !known.state.holdsSlots { entry.revivedAt = now }
         if known.state.holdsSlots != merged.state.holdsSlots || known.tokens != merged.tokens || known.phase != merged.phase { ringVersion += 1 }
         broadcasts.enqueue(MemberUpdate(record: merged, reporter: update.reporter))
         let kind: MembershipEvent.Kind? = switch merged.state {
@@ -70,7 +78,7 @@ extension Membership {
 
     /// Someone says this node is suspect, dead or gone: answer with a higher incarnation
     /// (SWIM §4.2). Being accused also hints that this node is slow (Lifeguard §4.1).
-    func refuteIfNeeded(_ record: MemberRecord) {
+    func refuteIfNeeded(_ record: MemberRecord, reporter: NodeID, now: Int64) {
         guard record.state != .alive, record.incarnation >= local.incarnation, !isLeaving else { return }
         local.incarnation = record.incarnation + 1
         statistics.refutations += 1
@@ -78,8 +86,34 @@ extension Membership {
         broadcasts.enqueue(MemberUpdate(record: local, reporter: local.id))
         events.append(MembershipEvent(kind: .refuted, member: local))
         if record.state == .dead || record.state == .left {
-            events.append(MembershipEvent(kind: .declaredDead, member: local))
+            let kind: MembershipEvent.Kind = outvotes(accuser: reporter, now: now) ? .outvotedAccusation : .declaredDead
+            events.append(MembershipEvent(kind: kind, member: local))
         }
+    }
+
+    /// Whether being declared dead by `accuser` can be shrugged off: the accuser is on the
+    /// other side of a partition that healed (see `isOtherSide`), and without the members of
+    /// that side this node still sees a strict majority of the slot-holding members alive.
+    /// The other side refills itself, and that merge runs both ways, so its writes reach this
+    /// node without this node stopping to serve. A node accused by its own side fences, as
+    /// before: its slots were failed over and written to without it.
+    func outvotes(accuser: NodeID, now: Int64) -> Bool {
+        guard isOtherSide(accuser, now: now) else { return false }
+        var known = 1
+        var ownSide = 1
+        for entry in members.values where entry.record.state == .dead || entry.record.state.holdsSlots {
+            known += 1
+            if entry.record.state.holdsSlots && !isOtherSide(entry.record.id, now: now) { ownSide += 1 }
+        }
+        return ownSide * 2 > known
+    }
+
+    /// Whether `id` is dead to this node, or came back from dead within two push-pull intervals:
+    /// the time it takes the two sides of a healed partition to exchange their views.
+    func isOtherSide(_ id: NodeID, now: Int64) -> Bool {
+        guard id != local.id else { return false }
+        guard let entry = members[id] else { return false }
+        return !entry.record.state.holdsSlots || entry.revivedAt > now - 2 * configuration.pushPullInterval
     }
 
     /// A node asks to join through this one. A node that is itself still waiting to be admitted

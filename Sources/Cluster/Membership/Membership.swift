@@ -292,6 +292,8 @@ final class MemberEntry {
     var record: MemberRecord
     var changedAt: Int64
     var suspicion: Suspicion?
+    /// When this member last came back from dead (a healed partition, a false death).
+    var revivedAt = Int64.min
 
     init(record: MemberRecord, changedAt: Int64, suspicion: Suspicion? = nil) {
         self.record = record

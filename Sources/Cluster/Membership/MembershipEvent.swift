@@ -15,6 +15,9 @@ public struct MembershipEvent: Hashable, Sendable {
         /// This node heard itself declared dead (or gone): others may have taken its slots
         /// and written to them meanwhile.
         case declaredDead
+        /// This node heard itself declared dead by a member it held dead, while it saw a
+        /// majority alive: the minority side of a healed partition. It refuted and serves on.
+        case outvotedAccusation
         case forgotten
         /// A member moved between joining, serving and leaving (see `MemberPhase`).
         case phaseChanged

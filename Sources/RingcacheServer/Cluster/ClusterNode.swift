@@ -41,6 +41,9 @@ final class ClusterNode: Sendable {
     let datagramsReceived = Atomic<Int>(0)
     let unauthenticatedDropped = Atomic<Int>(0)
     let malformedDropped = Atomic<Int>(0)
+    /// Times the bus socket was bound again after SwiftNIO closed it on a send error.
+    let busReopenings = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
 
     init(configuration: ServerConfiguration, logger: Logger, now: Int64) throws {
         guard configuration.effectiveClusterPort <= 65535 else {
@@ -122,8 +125,31 @@ final class ClusterNode: Sendable {
     // MARK: Running
 
     func start() async throws {
+        let bound: Channel
+        do {
+            bound = try await openBus().get()
+        } catch {
+            throw StartupError("can't bind the cluster bus to \(bindHost):\(busPort) (UDP): \(error)")
+        }
+        let view = self.view()
+        logger.notice("Cluster bus ready", metadata: [
+            "id": "\(localID.hex)", "bus": "\(bindHost):\(busPort)/udp",
+            "seeds": "\(seeds.map { "\($0.host):\($0.port)" }.joined(separator: ","))",
+            "state": "\(view.isJoined ? "founded a one-node cluster" : "joining")",
+        ])
         let node = self
-        let bootstrap = DatagramBootstrap(group: group)
+        let tick = TimeAmount.milliseconds(Int64(max(5, withMembership { $0.configuration.probeInterval } / 10)))
+        bound.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: tick) { _ in
+            node.tick()
+        }
+    }
+
+    /// Binds the bus socket and keeps it bound: SwiftNIO closes a datagram channel on most
+    /// send errors (EPERM from a firewall rule, ENETUNREACH while a route is gone), and a node
+    /// whose bus closed would never hear the cluster again, so a closed bus is bound anew.
+    private func openBus() -> EventLoopFuture<Channel> {
+        let node = self
+        return DatagramBootstrap(group: group)
             .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: 4 * 1024 * 1024)
             .channelInitializer { channel in
@@ -131,27 +157,36 @@ final class ClusterNode: Sendable {
                     try channel.pipeline.syncOperations.addHandler(BusHandler(node: node))
                 }
             }
-        let bound: Channel
-        do {
-            bound = try await bootstrap.bind(host: bindHost, port: busPort).get()
-        } catch {
-            throw StartupError("can't bind the cluster bus to \(bindHost):\(busPort) (UDP): \(error)")
+            .bind(host: bindHost, port: busPort)
+            .map { bound in
+                node.channel.withLock { $0 = bound }
+                bound.closeFuture.whenComplete { _ in node.busClosed(bound) }
+                return bound
+            }
+    }
+
+    private func busClosed(_ closed: Channel) {
+        let current = channel.withLock { current in
+            if current === closed { current = nil }
+            return current
         }
-        channel.withLock { $0 = bound }
-        let view = self.view()
-        logger.notice("Cluster bus ready", metadata: [
-            "id": "\(localID.hex)", "bus": "\(bindHost):\(busPort)/udp",
-            "seeds": "\(seeds.map { "\($0.host):\($0.port)" }.joined(separator: ","))",
-            "state": "\(view.isJoined ? "founded a one-node cluster" : "joining")",
-        ])
-        let tick = TimeAmount.milliseconds(Int64(max(5, withMembership { $0.configuration.probeInterval } / 10)))
-        bound.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: tick) { _ in
-            node.tick()
+        guard current == nil, !stopping.load(ordering: .relaxed) else { return }
+        busReopenings.wrappingAdd(1, ordering: .relaxed)
+        logger.warning("Cluster bus socket closed after a send error; binding it again", metadata: ["bus": "\(bindHost):\(busPort)/udp"])
+        reopenBus()
+    }
+
+    private func reopenBus() {
+        let node = self
+        openBus().whenFailure { error in
+            node.logger.warning("Can't bind the cluster bus again; retrying", metadata: ["error": "\(error)"])
+            node.group.next().scheduleTask(in: .milliseconds(100)) { node.reopenBus() }
         }
     }
 
     /// Says goodbye to the cluster and closes the bus.
     func stop() async {
+        stopping.store(true, ordering: .relaxed)
         let outgoing = membership.withLock { membership in
             membership.leave()
             return membership.takeOutgoing()
@@ -290,6 +325,8 @@ final class ClusterNode: Sendable {
             case .recovered: logger.info("Cluster member alive again", metadata: metadata)
             case .refuted: logger.info("Refuted a suspicion of this node", metadata: metadata)
             case .declaredDead: logger.warning("The cluster declared this node dead; rejoining", metadata: metadata)
+            case .outvotedAccusation:
+                logger.notice("A member on the minority side of a healed partition declared this node dead; refuted, serving on", metadata: metadata)
             case .phaseChanged: logger.notice("Cluster member is \(event.member.phase)", metadata: metadata)
             }
         }

@@ -149,6 +149,7 @@ extension ConnectionHandler {
             ("cluster_stats_messages_received", String(node.datagramsReceived.load(ordering: .relaxed))),
             ("cluster_stats_messages_auth_failed", String(node.unauthenticatedDropped.load(ordering: .relaxed))),
             ("cluster_stats_messages_malformed", String(node.malformedDropped.load(ordering: .relaxed))),
+            ("cluster_stats_bus_reopened", String(node.busReopenings.load(ordering: .relaxed))),
             ("total_cluster_links_buffer_limit_exceeded", "0"),
             ("cluster_replicas", String(view.map.replicationFactor - 1)),
             ("cluster_ring_balance", String(format2: view.map.isEmpty ? 0 : view.map.imbalance())),

@@ -1,4 +1,5 @@
 import CacheEngine
+import Cluster
 import NIOCore
 import RESP
 
@@ -264,6 +265,15 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         if spec.firstKey > 0, let clusterView, !clusterView.ownsEverySlot,
            routeAway(spec, argv, view: clusterView, context: context) {
+            return
+        }
+        if spec.isWrite && state.minReplicasAck > 0 && spec.firstKey > 0 && argv.count > spec.firstKey,
+           state.replication.replicaCount(ofSlot: HashSlot.slot(for: argv[spec.firstKey])) < state.minReplicasAck {
+            // Refused before it runs, as Redis's min-replicas-to-write does: a node cut off
+            // from its replicas must not change data that the others never see.
+            writer.error("NOREPLICAS Not enough good replicas to write.")
+            batch.note(spec.command, .rejected, microseconds: 0)
+            batch.noteError(code: "NOREPLICAS")
             return
         }
         let started = timing ? WallClock.monotonicNanoseconds() : 0

@@ -13,9 +13,12 @@ struct FillState: Sendable {
     /// When this node first had a plan: slots nobody else holds are taken as filled (empty)
     /// only after `settleTime`, so a node that has not heard of everyone yet does not.
     var firstPlanAt: Int64?
+    /// Slots no longer owned whose keys are dropped at `purgeAt`: a delay, so requests routed
+    /// by an older table still find their keys meanwhile.
     var purge = Set<Int>()
     var purgeAt: Int64 = 0
-    var purging = false
+    /// Slots whose keys are being dropped now (0 = no purge running).
+    var purging = 0
     /// Slots whose fill to a peer that peer acknowledged (what a leaving node waits for).
     var handedOff: [NodeID: Set<Int>] = [:]
     /// Fills served that have not ended yet.
@@ -79,10 +82,10 @@ extension ReplicationService {
             if routing.localPhase == .joining && plan.ownedNext.contains(true) {
                 becomeServing = (0..<HashSlot.count).allSatisfy { !plan.ownedNext[$0] || state.filled[$0] }
             }
-            if !state.purge.isEmpty && now >= state.purgeAt && !state.purging {
+            if !state.purge.isEmpty && now >= state.purgeAt && state.purging == 0 {
                 purgeSlots = Array(state.purge)
                 state.purge.removeAll()
-                state.purging = true
+                state.purging = purgeSlots.count
             }
         }
         if !requests.isEmpty {
@@ -281,7 +284,7 @@ extension ReplicationService {
         let wanted = currentRouting()?.plan.wanted ?? []
         let removed = removeKeys { doomed[$0] && !(wanted.isEmpty ? false : wanted[$0]) }
         statistics.keysPurged.wrappingAdd(removed, ordering: .relaxed)
-        fill.withLock { $0.purging = false }
+        fill.withLock { $0.purging = 0 }
         if removed > 0 { logger.info("Dropped keys of slots no longer owned", metadata: ["slots": "\(slots.count)", "keys": "\(removed)"]) }
     }
 

@@ -212,6 +212,13 @@ final class ReplicationService: Sendable {
         return true
     }
 
+    /// How many other nodes a write to `slot` would reach: its other owners in the current
+    /// and the next ring, as this node sees them. A node cut off from the others sees no
+    /// owners but itself once it has declared them dead.
+    func replicaCount(ofSlot slot: Int) -> Int {
+        routing.withLock { $0?.targets[slot].count ?? 0 }
+    }
+
     /// Sends the keys that expired here, for slots this node is the primary of, to their
     /// other owners as tombstones (they expire them at the same instant on their own; the
     /// tombstone settles it if clocks differ). Called from the background cycle.
@@ -265,8 +272,8 @@ final class ReplicationService: Sendable {
     func infoFields(_ view: ClusterView) -> [(String, String)] {
         let routing = currentRouting()
         let links = routing.map { Array($0.links.values) } ?? []
-        let (filling, filled, streaming) = fill.withLock { state in
-            (state.slotsFilling, state.filled.reduce(0) { $0 + ($1 ? 1 : 0) }, state.streaming)
+        let (filling, filled, streaming, purging) = fill.withLock { state in
+            (state.slotsFilling, state.filled.reduce(0) { $0 + ($1 ? 1 : 0) }, state.streaming, state.purge.count + state.purging)
         }
         let phase = view.members.first(where: \.isLocal)?.record.phase ?? .serving
         return [
@@ -285,6 +292,7 @@ final class ReplicationService: Sendable {
             ("cluster_replication_tombstones", String(engine.withEngine { $0.tombstoneCount })),
             ("cluster_replication_auth_failed", String(authenticationFailures.load(ordering: .relaxed))),
             ("cluster_keys_purged", String(statistics.keysPurged.load(ordering: .relaxed))),
+            ("cluster_slots_purge_pending", String(purging)),
             ("cluster_migration_slots_identical", String(statistics.slotsIdentical.load(ordering: .relaxed))),
         ]
     }
