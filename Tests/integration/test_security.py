@@ -8,7 +8,7 @@ import time
 import pytest
 import redis
 
-from conftest import free_port, reference_redis_server, wait_until
+from conftest import free_port, free_udp_port, reference_redis_server, wait_until
 
 
 @pytest.fixture
@@ -102,8 +102,8 @@ def test_a_bad_aclfile_stops_the_start_with_one_line(tmp_path):
     from conftest import server_binary
     acl_path = tmp_path / "bad.acl"
     acl_path.write_text("user x on +@nosuchcategory\n")
-    result = subprocess.run([server_binary(), "--port", str(free_port()), "--aclfile", str(acl_path)],
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run([server_binary(), "--port", str(free_port()), "--cluster-port", str(free_udp_port()), "--aclfile", str(acl_path)],
+                            capture_output=True, text=True, timeout=30, cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip() == f"ringcache-server: bad aclfile '{acl_path}': {acl_path}:1: Unknown command or category name in ACL."
 
@@ -175,16 +175,23 @@ def test_idle_clients_are_closed_after_timeout_but_subscribers_and_waiters_stay(
     subscriber.close()
 
 
-def test_a_subscriber_that_stops_reading_is_disconnected_at_the_pubsub_limit(start_server):
-    server = start_server("--client-output-buffer-limit", "pubsub 1mb 0 0")
-    assert server.client().config_get("client-output-buffer-limit")["client-output-buffer-limit"] == \
-        "normal 0 0 0 replica 268435456 67108864 60 pubsub 1048576 0 0"
+def stalled_subscriber(server, channel: str) -> socket.socket:
+    """A raw connection subscribed to `channel` that never reads again, with a small receive
+    buffer so unsent messages pile up on the server's side."""
     stalled = socket.socket()
     stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     stalled.settimeout(10)
     stalled.connect(("127.0.0.1", server.port))
-    stalled.sendall(b"SUBSCRIBE firehose\r\n")
+    stalled.sendall(f"SUBSCRIBE {channel}\r\n".encode())
     assert stalled.recv(64).startswith(b"*3\r\n$9\r\nsubscribe")
+    return stalled
+
+
+def test_a_subscriber_that_stops_reading_is_disconnected_at_the_pubsub_limit(start_server):
+    server = start_server("--client-output-buffer-limit", "pubsub 1mb 0 0")
+    assert server.client().config_get("client-output-buffer-limit")["client-output-buffer-limit"] == \
+        "normal 0 0 0 replica 268435456 67108864 60 pubsub 1048576 0 0"
+    stalled = stalled_subscriber(server, "firehose")
     publisher = server.client()
     message = b"x" * 10_000
     delivered = 0
@@ -196,6 +203,58 @@ def test_a_subscriber_that_stops_reading_is_disconnected_at_the_pubsub_limit(sta
     assert publisher.pubsub_numsub("firehose") == [(b"firehose", 0)]
     assert publisher.ping()
     stalled.close()
+
+
+def test_a_subscriber_above_the_soft_limit_is_dropped_only_after_the_soft_time(start_server):
+    """`client-output-buffer-limit pubsub 0 64kb 30`: no hard limit, so a stalled subscriber with
+    far more than 64 kB pending stays for now; with the soft time cut to 1 s by CONFIG SET it
+    is dropped once it has stayed above 64 kB that long."""
+    server = start_server("--client-output-buffer-limit", "pubsub 0 64kb 30")
+    stalled = stalled_subscriber(server, "firehose")
+    publisher = server.client()
+    message = b"x" * 10_000
+    for _ in range(300):
+        assert publisher.publish("firehose", message) == 1, "above the soft limit for less than 30 s: still subscribed"
+    assert publisher.config_set("client-output-buffer-limit", "pubsub 0 64kb 1")
+    started = time.monotonic()
+
+    def dropped() -> bool:
+        return publisher.publish("firehose", message) == 0
+    wait_until(dropped, timeout=10, interval=0.05, message="the subscriber to be dropped at the soft limit")
+    assert time.monotonic() - started < 5
+    assert publisher.pubsub_numsub("firehose") == [(b"firehose", 0)]
+    stalled.close()
+
+
+def test_maxblockedclients_caps_the_clients_waiting_in_blocking_commands(start_server):
+    server = start_server("--maxblockedclients", "2")
+    control = server.client()
+    results: dict[int, object] = {}
+
+    def wait_in(index: int):
+        try:
+            results[index] = server.client().blpop([f"queue:{index}"], timeout=10)
+        except redis.ResponseError as error:
+            results[index] = str(error)
+    waiters = [threading.Thread(target=wait_in, args=(index,), daemon=True) for index in range(2)]
+    for waiter in waiters:
+        waiter.start()
+    wait_until(lambda: control.info("clients")["blocked_clients"] == 2, timeout=5, message="two clients to block")
+    with pytest.raises(redis.ResponseError, match="^max number of blocked clients reached$"):
+        server.client().blpop(["queue:x"], timeout=1)
+    assert server.client().lpop("queue:x") is None, "non-blocking commands still run"
+    control.rpush("queue:0", "job")
+    waiters[0].join(timeout=10)
+    assert results[0] == (b"queue:0", b"job")
+    third = threading.Thread(target=wait_in, args=(2,), daemon=True)
+    third.start()
+    wait_until(lambda: control.info("clients")["blocked_clients"] == 2, timeout=5, message="a freed place to be taken")
+    control.rpush("queue:1", "a")
+    control.rpush("queue:2", "b")
+    for thread in (waiters[1], third):
+        thread.join(timeout=10)
+    assert results[1] == (b"queue:1", b"a") and results[2] == (b"queue:2", b"b")
+    assert control.config_set("maxblockedclients", "0") and control.config_get("maxblockedclients") == {"maxblockedclients": "0"}
 
 
 def _rss_bytes(pid: int) -> int:

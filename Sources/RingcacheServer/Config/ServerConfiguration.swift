@@ -20,6 +20,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var clientQueryBufferLimit = 1024 * 1024 * 1024
     /// `maxclients`: connections beyond this are refused with Redis's error.
     public var maxClients = 10_000
+    /// `maxblockedclients`: how many clients may wait in BLPOP and its kin at once; past it a
+    /// blocking command that would wait is refused (0 = no cap but `maxclients`).
+    public var maxBlockedClients = 0
     /// `io-threads`: event-loop threads serving connections.
     public var ioThreads = 1
     /// `tcp-backlog`: the listen backlog.
@@ -101,10 +104,16 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var tlsKeyFile = ""
     public var tlsCACertFile = ""
     public var tlsAuthClients = "yes"
+    /// `tls-replication yes`: the replication and slot-fill links between nodes use TLS with
+    /// the same certificate, key and CA (each side verifies the other). `tls-cluster yes` does
+    /// the same; the membership datagrams stay HMAC-authenticated with `cluster-secret`, not
+    /// encrypted (swift-nio-ssl has no DTLS), and carry no keys or values.
+    public var tlsReplication = false
+    public var tlsCluster = false
     /// `client-output-buffer-limit <class> <hard> <soft> <soft-seconds> ...`, as Redis keeps it
-    /// (classes normal, replica, pubsub). Enforced: pubsub's hard limit — a subscriber with
-    /// more unsent bytes is disconnected. Normal clients are bounded by reads pausing while
-    /// their socket is not writable.
+    /// (classes normal, replica, pubsub). Enforced for pubsub: a subscriber with more unsent
+    /// bytes than the hard limit, or above the soft limit for soft-seconds, is disconnected.
+    /// Normal clients are bounded by reads pausing while their socket is not writable.
     public var outputBufferLimits: [String: [Int]] = [
         "normal": [0, 0, 0], "replica": [256 << 20, 64 << 20, 60], "pubsub": [32 << 20, 8 << 20, 60],
     ]
@@ -228,6 +237,9 @@ extension ServerConfiguration {
         }),
         Directive(name: "client-query-buffer-limit", mutable: true, get: { String($0.clientQueryBufferLimit) }, set: { config, values throws(DirectiveValueError) in
             config.clientQueryBufferLimit = try memory(values, in: 1024 * 1024...Int(Int32.max) * 2)
+        }),
+        Directive(name: "maxblockedclients", mutable: true, get: { String($0.maxBlockedClients) }, set: { config, values throws(DirectiveValueError) in
+            config.maxBlockedClients = try integer(values, in: 0...1_000_000)
         }),
         Directive(name: "maxclients", mutable: true, get: { String($0.maxClients) }, set: { config, values throws(DirectiveValueError) in
             config.maxClients = try integer(values, in: 1...1_000_000)
@@ -358,6 +370,12 @@ extension ServerConfiguration {
             let value = try single(values).lowercased()
             guard ["yes", "no", "optional"].contains(value) else { throw DirectiveValueError(reason: "argument must be 'yes', 'no' or 'optional'") }
             config.tlsAuthClients = value
+        }),
+        Directive(name: "tls-replication", mutable: false, get: { $0.tlsReplication ? "yes" : "no" }, set: { config, values throws(DirectiveValueError) in
+            config.tlsReplication = try boolean(values)
+        }),
+        Directive(name: "tls-cluster", mutable: false, get: { $0.tlsCluster ? "yes" : "no" }, set: { config, values throws(DirectiveValueError) in
+            config.tlsCluster = try boolean(values)
         }),
         Directive(name: "dir", mutable: true, get: { $0.directory }, set: { config, values throws(DirectiveValueError) in
             let path = try single(values)

@@ -38,6 +38,8 @@ final class ClientRecord: Sendable {
     /// Bytes other connections wrote to this one (pub/sub messages) that the socket has not
     /// taken yet, for `client-output-buffer-limit pubsub`.
     let pendingOutput = Atomic<Int>(0)
+    /// Unix ms since when `pendingOutput` has been above the pubsub soft limit; 0 = it is not.
+    let aboveSoftLimitSince = Atomic<Int64>(0)
 
     init(id: Int, channel: any Channel, createdAt: Int64) {
         self.id = id

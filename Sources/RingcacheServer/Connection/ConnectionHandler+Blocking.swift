@@ -31,7 +31,12 @@ extension ConnectionHandler {
         if engine.hasKeyspaceEvents { aftermath.events = engine.takeKeyspaceEvents() }
         if engine.hasWaiters { aftermath.readyKeys = engine.takeReadyKeys() }
         if let request = engine.takeBlockRequest() {
-            registerWaiter(request, argv, context: context)
+            let cap = state.maxBlockedClients.load(ordering: .relaxed)
+            if cap > 0 && blocked == nil && state.blocking.count >= cap {
+                writer.error("ERR max number of blocked clients reached")
+            } else {
+                registerWaiter(request, argv, context: context)
+            }
         }
         return aftermath
     }

@@ -62,7 +62,14 @@ public enum RingcacheServerMain {
         }
         // The node id is the name that lasts; the run id changes with every start.
         logger[metadataKey: "node"] = "\(cluster.localID.short)"
-        let state = ServerState(configuration: configuration, cluster: cluster, logger: logger, now: WallClock.milliseconds(), seed: generator.next(), runID: runID)
+        let linkTLS: LinkTLS?
+        do {
+            linkTLS = try ServerTLS.makeLinkContexts(configuration)
+        } catch {
+            fail(error.description)
+        }
+        let state = ServerState(configuration: configuration, cluster: cluster, linkTLS: linkTLS, logger: logger, now: WallClock.milliseconds(),
+                                seed: generator.next(), runID: runID)
         logger.notice("Ringcache is starting", metadata: ["version": "\(ServerInfo.ringcacheVersion)", "pid": "\(ProcessInfoSnapshot.processID)"])
         if configuration.tlsPort > 0 {
             do {

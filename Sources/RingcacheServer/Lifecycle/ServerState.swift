@@ -59,15 +59,17 @@ public final class ServerState: Sendable {
     let protoMaxBulkLength: Atomic<Int>
     let clientQueryBufferLimit: Atomic<Int>
     let maxClients: Atomic<Int>
+    /// `maxblockedclients`: clients that may wait in blocking commands at once (0 = no cap).
+    let maxBlockedClients: Atomic<Int>
     let slowlogThreshold: Atomic<Int>
     let latencyTracking: Atomic<Bool>
     let proxyRouting: Atomic<Bool>
     let latencyMonitorThreshold: Atomic<Int>
 
-    init(configuration: ServerConfiguration, cluster: ClusterNode, logger: Logger, now: Int64, seed: UInt64, runID: String) {
+    init(configuration: ServerConfiguration, cluster: ClusterNode, linkTLS: LinkTLS?, logger: Logger, now: Int64, seed: UInt64, runID: String) {
         self.cluster = cluster
         engine = LockedEngine(Engine(seed: seed, configuration: configuration.engineConfiguration))
-        replication = ReplicationService(localID: cluster.localID, configuration: configuration, engine: engine, logger: logger,
+        replication = ReplicationService(localID: cluster.localID, configuration: configuration, linkTLS: linkTLS, engine: engine, logger: logger,
                                          setPhase: { [cluster] phase in cluster.setPhase(phase) })
         minReplicasAck = configuration.minReplicasAck
         replicaAckTimeout = configuration.replicaAckTimeout
@@ -79,6 +81,7 @@ public final class ServerState: Sendable {
         protoMaxBulkLength = Atomic(configuration.protoMaxBulkLength)
         clientQueryBufferLimit = Atomic(configuration.clientQueryBufferLimit)
         maxClients = Atomic(configuration.maxClients)
+        maxBlockedClients = Atomic(configuration.maxBlockedClients)
         slowlogThreshold = Atomic(configuration.slowlogThreshold)
         latencyTracking = Atomic(configuration.latencyTracking)
         proxyRouting = Atomic(configuration.clusterRouting == .proxy)
@@ -87,7 +90,14 @@ public final class ServerState: Sendable {
         clientRateLimit = Atomic(configuration.clientRateLimit)
         clientRateBurst = Atomic(configuration.clientRateBurst)
         if !configuration.requirePass.isEmpty { acl.setDefaultPassword(configuration.requirePass) }
-        pubsub.outputLimit.store(configuration.outputBufferLimits["pubsub"]?.first ?? 0, ordering: .relaxed)
+        applyPubSubLimits(configuration)
+    }
+
+    private func applyPubSubLimits(_ configuration: ServerConfiguration) {
+        let limits = configuration.outputBufferLimits["pubsub"] ?? [0, 0, 0]
+        pubsub.outputLimit.store(limits[0], ordering: .relaxed)
+        pubsub.outputSoftLimit.store(limits[1], ordering: .relaxed)
+        pubsub.outputSoftMilliseconds.store(limits[2] * 1000, ordering: .relaxed)
     }
 
     /// Applies CONFIG SET to the configuration and to everything that caches parts of it.
@@ -107,7 +117,8 @@ public final class ServerState: Sendable {
         proxyRouting.store(updated.clusterRouting == .proxy, ordering: .relaxed)
         latencyMonitorThreshold.store(updated.latencyMonitorThreshold, ordering: .relaxed)
         protectedMode.store(updated.protectedMode, ordering: .relaxed)
-        pubsub.outputLimit.store(updated.outputBufferLimits["pubsub"]?.first ?? 0, ordering: .relaxed)
+        applyPubSubLimits(updated)
+        maxBlockedClients.store(updated.maxBlockedClients, ordering: .relaxed)
         clientRateLimit.store(updated.clientRateLimit, ordering: .relaxed)
         clientRateBurst.store(updated.clientRateBurst, ordering: .relaxed)
         if updated.requirePass != previousPassword { acl.setDefaultPassword(updated.requirePass) }

@@ -2,6 +2,7 @@ import Cluster
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// The outbound half of replication to one peer: an ordered, numbered queue of ops, a TCP
 /// connection that carries them, and what the peer has acknowledged.
@@ -127,8 +128,11 @@ final class ReplicationLink: @unchecked Sendable {
         let bootstrap = ClientBootstrap(group: eventLoop)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.milliseconds(500))
-            .channelInitializer { channel in
+            .channelInitializer { [linkTLS = service.linkTLS] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let linkTLS {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: linkTLS.connecting, serverHostname: nil))
+                    }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ReplicationFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(ReplicationOutboundHandler(link: link))
                 }

@@ -4,6 +4,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 typealias Atomic = Synchronization.Atomic
@@ -25,6 +26,9 @@ final class ReplicationService: Sendable {
     let engine: LockedEngine
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private let hmac: HMACSHA256
+    /// TLS for the links under `tls-replication` / `tls-cluster`; nil = plain TCP (still
+    /// HMAC-authenticated).
+    let linkTLS: LinkTLS?
     private let bindHost: String
     private let busPort: Int
     private let clock: Mutex<HybridLogicalClock>
@@ -66,8 +70,10 @@ final class ReplicationService: Sendable {
         let sequence: UInt64
     }
 
-    init(localID: NodeID, configuration: ServerConfiguration, engine: LockedEngine, logger: Logger, setPhase: @escaping @Sendable (MemberPhase) -> Void) {
+    init(localID: NodeID, configuration: ServerConfiguration, linkTLS: LinkTLS?, engine: LockedEngine, logger: Logger,
+         setPhase: @escaping @Sendable (MemberPhase) -> Void) {
         self.localID = localID
+        self.linkTLS = linkTLS
         self.logger = logger
         self.engine = engine
         self.setPhase = setPhase
@@ -94,8 +100,11 @@ final class ReplicationService: Sendable {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
+            .childChannelInitializer { [linkTLS] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let linkTLS {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: linkTLS.accepting))
+                    }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ReplicationFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(ReplicationInboundHandler(service: service))
                 }
