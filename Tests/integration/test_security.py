@@ -226,6 +226,45 @@ def test_a_subscriber_above_the_soft_limit_is_dropped_only_after_the_soft_time(s
     stalled.close()
 
 
+def test_a_normal_client_that_stops_reading_is_closed_at_its_output_limit(start_server):
+    """A pipeline of 200 GETs of a 100 kB value makes 20 MB of replies in one batch for a client
+    that reads none of them: kept without a limit (the default, as in Redis), closed under
+    `client-output-buffer-limit normal 1mb 0 0`."""
+    server = start_server()
+    control = server.client()
+    control.set("big", "x" * 100_000)
+
+    def stalled_reader() -> tuple[socket.socket, str]:
+        reader = socket.socket()
+        reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        reader.settimeout(10)
+        reader.connect(("127.0.0.1", server.port))
+        reader.sendall(b"GET big\r\n" * 200)
+        return reader, f"127.0.0.1:{reader.getsockname()[1]}"
+
+    def connected(address: str) -> bool:
+        return any(client["addr"] == address for client in control.client_list())
+    unlimited, unlimited_address = stalled_reader()
+    wait_until(lambda: connected(unlimited_address), timeout=5, message="the first reader to connect")
+    assert control.config_set("client-output-buffer-limit", "normal 1mb 0 0")
+    limited, _ = stalled_reader()
+    # Reading it now, it gets what had reached its socket before the close, then the end.
+    received = 0
+    while True:
+        try:
+            chunk = limited.recv(1 << 16)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        received += len(chunk)
+    assert received < 200 * 100_000, "the reader over the limit was closed before all its replies were sent"
+    assert connected(unlimited_address), "the reader that came before the limit is still served"
+    assert control.ping()
+    unlimited.close()
+    limited.close()
+
+
 def test_maxblockedclients_caps_the_clients_waiting_in_blocking_commands(start_server):
     server = start_server("--maxblockedclients", "2")
     control = server.client()

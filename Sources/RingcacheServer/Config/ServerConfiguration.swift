@@ -111,9 +111,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var tlsReplication = false
     public var tlsCluster = false
     /// `client-output-buffer-limit <class> <hard> <soft> <soft-seconds> ...`, as Redis keeps it
-    /// (classes normal, replica, pubsub). Enforced for pubsub: a subscriber with more unsent
-    /// bytes than the hard limit, or above the soft limit for soft-seconds, is disconnected.
-    /// Normal clients are bounded by reads pausing while their socket is not writable.
+    /// (classes normal, replica, pubsub). Enforced for normal and pubsub clients: one with more
+    /// unsent bytes than the hard limit, or above the soft limit for soft-seconds, is
+    /// disconnected. Besides, a normal client's reads pause while its socket is not writable.
+    /// The replica class is accepted for compatibility; links between nodes have their own
+    /// bounded queues.
     public var outputBufferLimits: [String: [Int]] = [
         "normal": [0, 0, 0], "replica": [256 << 20, 64 << 20, 60], "pubsub": [32 << 20, 8 << 20, 60],
     ]

@@ -25,6 +25,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     var writer = RESPWriter(buffer: ByteBuffer())
     /// Set by QUIT or a protocol error: reply, flush, close.
     var closeAfterFlush = false
+    /// Unix ms since when this client's unsent replies have been above the normal soft output
+    /// limit; 0 = they are not.
+    var aboveSoftOutputLimitSince: Int64 = 0
     var commandsThisRead = 0
     var lastCommandName = "NULL"
     var batch = CommandBatch()
@@ -189,6 +192,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Stops reading while the peer is not taking our replies, so a client that pipelines
     /// without reading cannot grow the output without bound.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { aboveSoftOutputLimitSince = 0 }
         context.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenComplete { _ in }
         context.fireChannelWritabilityChanged()
     }
@@ -379,6 +383,36 @@ final class ConnectionHandler: ChannelInboundHandler {
             }
         } else {
             context.flush()
+            // Past the write buffer's high-water mark the socket is not taking replies as fast
+            // as they come: the only time the output limits can be exceeded.
+            if !context.channel.isWritable { enforceOutputLimits(context: context) }
         }
+    }
+
+    /// `client-output-buffer-limit normal <hard> <soft> <soft-seconds>`, as Redis applies it:
+    /// a client with more unsent reply bytes than the hard limit, or above the soft limit for
+    /// the soft time, is closed. Checked whenever replies are added while the socket lags.
+    func enforceOutputLimits(context: ChannelHandlerContext) {
+        let limits = state.normalOutputLimits
+        let hard = limits.hard.load(ordering: .relaxed)
+        let soft = limits.soft.load(ordering: .relaxed)
+        guard hard > 0 || soft > 0,
+              let pending = try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes) else { return }
+        var exceeded = hard > 0 && pending > hard
+        if soft > 0 && pending > soft {
+            let now = WallClock.milliseconds()
+            if aboveSoftOutputLimitSince == 0 {
+                aboveSoftOutputLimitSince = now
+            } else if now - aboveSoftOutputLimitSince >= Int64(limits.softMilliseconds.load(ordering: .relaxed)) {
+                exceeded = true
+            }
+        } else {
+            aboveSoftOutputLimitSince = 0
+        }
+        guard exceeded else { return }
+        state.logger.notice("Client closed for overcoming of output buffer limits", metadata: [
+            "addr": "\(record?.address ?? "?")", "pending": "\(pending)",
+        ])
+        context.close(promise: nil)
     }
 }

@@ -59,6 +59,8 @@ public final class ServerState: Sendable {
     let protoMaxBulkLength: Atomic<Int>
     let clientQueryBufferLimit: Atomic<Int>
     let maxClients: Atomic<Int>
+    /// `client-output-buffer-limit normal`, for the connection handlers.
+    let normalOutputLimits = OutputLimits()
     /// `maxblockedclients`: clients that may wait in blocking commands at once (0 = no cap).
     let maxBlockedClients: Atomic<Int>
     let slowlogThreshold: Atomic<Int>
@@ -90,14 +92,18 @@ public final class ServerState: Sendable {
         clientRateLimit = Atomic(configuration.clientRateLimit)
         clientRateBurst = Atomic(configuration.clientRateBurst)
         if !configuration.requirePass.isEmpty { acl.setDefaultPassword(configuration.requirePass) }
-        applyPubSubLimits(configuration)
+        applyOutputLimits(configuration)
     }
 
-    private func applyPubSubLimits(_ configuration: ServerConfiguration) {
+    private func applyOutputLimits(_ configuration: ServerConfiguration) {
         let limits = configuration.outputBufferLimits["pubsub"] ?? [0, 0, 0]
         pubsub.outputLimit.store(limits[0], ordering: .relaxed)
         pubsub.outputSoftLimit.store(limits[1], ordering: .relaxed)
         pubsub.outputSoftMilliseconds.store(limits[2] * 1000, ordering: .relaxed)
+        let normal = configuration.outputBufferLimits["normal"] ?? [0, 0, 0]
+        normalOutputLimits.hard.store(normal[0], ordering: .relaxed)
+        normalOutputLimits.soft.store(normal[1], ordering: .relaxed)
+        normalOutputLimits.softMilliseconds.store(normal[2] * 1000, ordering: .relaxed)
     }
 
     /// Applies CONFIG SET to the configuration and to everything that caches parts of it.
@@ -117,7 +123,7 @@ public final class ServerState: Sendable {
         proxyRouting.store(updated.clusterRouting == .proxy, ordering: .relaxed)
         latencyMonitorThreshold.store(updated.latencyMonitorThreshold, ordering: .relaxed)
         protectedMode.store(updated.protectedMode, ordering: .relaxed)
-        applyPubSubLimits(updated)
+        applyOutputLimits(updated)
         maxBlockedClients.store(updated.maxBlockedClients, ordering: .relaxed)
         clientRateLimit.store(updated.clientRateLimit, ordering: .relaxed)
         clientRateBurst.store(updated.clientRateBurst, ordering: .relaxed)
@@ -153,4 +159,11 @@ final class ServerStats: Sendable {
         totalNetInputBytes.store(0, ordering: .relaxed)
         totalNetOutputBytes.store(0, ordering: .relaxed)
     }
+}
+
+/// One class of `client-output-buffer-limit`: bytes (0 = none) and the soft limit's time.
+final class OutputLimits: Sendable {
+    let hard = Atomic<Int>(0)
+    let soft = Atomic<Int>(0)
+    let softMilliseconds = Atomic<Int>(0)
 }
