@@ -54,19 +54,22 @@ public struct EngineStats: Sendable, Equatable {
 /// Contract: pure and single-threaded. The server owns one engine behind a lock and passes in
 /// the time (`now`, Unix milliseconds) with every call; the engine reads no clock and does no
 /// I/O, so tests run it on a virtual clock.
+/// Exclusivity: as for `Keyspace`, the properties every command touches skip the runtime's
+/// dynamic access checks (`@exclusivity(unchecked)`): the engine is used under one lock, one
+/// call at a time.
 public final class Engine {
     public let keyspace: Keyspace
     public var configuration: EngineConfiguration {
         didSet { configurationChanged(from: oldValue) }
     }
-    public internal(set) var stats = EngineStats()
+    @exclusivity(unchecked) public internal(set) var stats = EngineStats()
     /// The highest `used_memory` seen (INFO's `used_memory_peak`).
-    public internal(set) var peakMemory = 0
-    var random: SplitMix64
-    var compressor: ValueCompressor
-    var evictionPool = EvictionPool()
+    @exclusivity(unchecked) public internal(set) var peakMemory = 0
+    @exclusivity(unchecked) var random: SplitMix64
+    @exclusivity(unchecked) var compressor: ValueCompressor
+    @exclusivity(unchecked) var evictionPool = EvictionPool()
     /// Where compressed values are restored for commands that need the original bytes.
-    var plainScratch: [UInt8] = []
+    @exclusivity(unchecked) var plainScratch: [UInt8] = []
     /// Replication (cluster mode with replicas): every entry carries a version, and write
     /// commands record the keys they change. Set once, before the first key is stored.
     public var versioning = false {
@@ -74,14 +77,14 @@ public final class Engine {
     }
     /// The version the next write command stamps on what it changes: the caller's hybrid
     /// logical clock reading, set before each write.
-    public var writeVersion: UInt64 = 0
+    @exclusivity(unchecked) public var writeVersion: UInt64 = 0
     /// Recent deletes, so an older write replayed from elsewhere cannot resurrect a key.
-    var tombstones = TombstoneTable()
+    @exclusivity(unchecked) var tombstones = TombstoneTable()
     /// Blocking (see Engine+Blocking): the current command's request to wait, how many
     /// waiters each key has, and keys given elements while waited on.
-    var blockRequest: BlockRequest?
-    var waitedKeys: [[UInt8]: Int] = [:]
-    var readyKeys: [[UInt8]] = []
+    @exclusivity(unchecked) var blockRequest: BlockRequest?
+    @exclusivity(unchecked) var waitedKeys: [[UInt8]: Int] = [:]
+    @exclusivity(unchecked) var readyKeys: [[UInt8]] = []
 
     /// Keys one command may evict before it runs; the rest is left to background steps, so
     /// a lowered `maxmemory` never makes a single client wait for a long sweep.

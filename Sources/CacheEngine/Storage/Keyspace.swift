@@ -11,32 +11,36 @@
 ///
 /// Contract: pure. Time comes in as `now` (Unix milliseconds) on every call that needs it, and
 /// randomness from a seeded generator, so tests drive it deterministically.
+/// Exclusivity: the properties marked `@exclusivity(unchecked)` are used by every command. A
+/// keyspace is only ever used under its engine's lock (see `LockedEngine`), one call at a
+/// time, so the runtime's dynamic access checks on them guard nothing that the lock and the
+/// static checks do not; they cost several calls per command.
 public final class Keyspace {
-    var table: SlotTable
-    var draining: SlotTable?
-    var drainCursor = 0
-    var volatileEntries: ContiguousArray<UnsafeMutableRawPointer> = []
+    @exclusivity(unchecked) var table: SlotTable
+    @exclusivity(unchecked) var draining: SlotTable?
+    @exclusivity(unchecked) var drainCursor = 0
+    @exclusivity(unchecked) var volatileEntries: ContiguousArray<UnsafeMutableRawPointer> = []
     let hasher: KeyHasher
     /// What all entries' allocations cost, allocator overhead included.
-    public private(set) var entryFootprint = 0
+    @exclusivity(unchecked) public private(set) var entryFootprint = 0
     /// Values stored LZ4-compressed, and the bytes that saves.
-    public private(set) var compressedValues = 0
-    public private(set) var compressionSavedBytes = 0
+    @exclusivity(unchecked) public private(set) var compressedValues = 0
+    @exclusivity(unchecked) public private(set) var compressionSavedBytes = 0
     /// S3-FIFO's queues, present only while that eviction policy is selected.
-    var fifo: S3FIFOQueues?
+    @exclusivity(unchecked) var fifo: S3FIFOQueues?
     /// The snapshot being taken, if any, and the parity that marks entries it holds.
     var snapshot: SnapshotWalk?
     var snapshotParity = false
     /// Bumped whenever a rebuild starts or ends, so a snapshot walk knows to start over.
-    var structureGeneration = 0
+    @exclusivity(unchecked) var structureGeneration = 0
     /// Keys removed because their TTL passed (lazily or actively): INFO's `expired_keys`.
-    public internal(set) var expiredKeys = 0
+    @exclusivity(unchecked) public internal(set) var expiredKeys = 0
     /// While set, every entry that changes takes this version (see `Engine.versioning`).
     var versionStamp: UInt64?
     /// While set, the key of every entry inserted, changed or removed is listed in
     /// `changedKeys`, for the replication stream.
     var recordsChanges = false
-    var changedKeys: [[UInt8]] = []
+    @exclusivity(unchecked) var changedKeys: [[UInt8]] = []
     /// While set (a node with peers), keys removed because their TTL passed, with their
     /// versions, for the primary to send as tombstones. Bounded: past the cap the oldest
     /// are dropped (the other owners expire the same keys at the same instant anyway).
@@ -50,7 +54,7 @@ public final class Keyspace {
     private(set) var eventsEnabled = false
     /// Set when a command leaves work for the server (events to publish, a block request,
     /// waiters to wake), so the server checks one flag per command.
-    var needsAttention = false
+    @exclusivity(unchecked) var needsAttention = false
 
     func raise(_ eventClass: KeyspaceEventClasses, _ event: StaticString, _ key: UnsafeRawBufferPointer) {
         if events.record(eventClass, event, key) { needsAttention = true }
