@@ -127,10 +127,16 @@ actor CountingStore: BackingStore {
         }
         #expect(results == Array(repeating: "Ada", count: 100))
         #expect(await store.loads == 1, "one load for 100 concurrent misses from two independent clients")
-        #expect(first.statistics.coalescedWaits + second.statistics.coalescedWaits >= 98)
+        // Every other request waited for that load, or, if it started after the fill, hit
+        // the cache: which of the two depends on scheduling, their sum does not.
+        let coalesced = first.statistics.coalescedWaits + second.statistics.coalescedWaits
+        let hitsDuringTheStampede = first.statistics.hits + second.statistics.hits
+        #expect(coalesced + hitsDuringTheStampede == 99)
+        #expect(coalesced > 0, "concurrent misses waited for the one load")
         // Now a hit, and a negative entry for a key the store lacks.
+        let hitsBefore = first.statistics.hits
         #expect(try await first.get("user:1") == "Ada")
-        #expect(first.statistics.hits == 1)
+        #expect(first.statistics.hits == hitsBefore + 1)
         #expect(try await first.get("user:404") == nil)
         #expect(try await second.get("user:404") == nil)
         #expect(await store.loads == 2, "the store's miss is cached")
