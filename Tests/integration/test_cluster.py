@@ -39,10 +39,10 @@ def converged(nodes, count: int) -> bool:
     return len(tables) == 1
 
 
-def raw_reply(port: int, *arguments: str) -> str:
+def raw_reply(port: int, *arguments: str, host: str = "127.0.0.1") -> str:
     """The first line of the reply, exactly as the server sent it."""
     request = f"*{len(arguments)}\r\n" + "".join(f"${len(argument.encode())}\r\n{argument}\r\n" for argument in arguments)
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+    with socket.create_connection((host, port), timeout=5) as connection:
         connection.sendall(request.encode())
         reply = b""
         while not reply.endswith(b"\r\n"):

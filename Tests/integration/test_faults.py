@@ -13,7 +13,6 @@ import itertools
 import os
 import random
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -25,7 +24,7 @@ import redis
 from redis.cluster import RedisCluster
 
 from conftest import server_binary, wait_until
-from test_cluster import cluster_info, node_lines, seed_flag
+from test_cluster import cluster_info, node_lines, raw_reply, seed_flag
 from test_replication import cluster_client, settled, start_cluster
 
 CLIENT_PORT = 6379
@@ -35,19 +34,10 @@ _lab_serial = itertools.count()
 
 def first_reply_line(host: str, port: int, *arguments: str) -> str:
     """The first line of the reply as sent, cut at its first space; "" when nothing answers."""
-    request = f"*{len(arguments)}\r\n" + "".join(f"${len(argument.encode())}\r\n{argument}\r\n" for argument in arguments)
     try:
-        with socket.create_connection((host, port), timeout=2) as connection:
-            connection.sendall(request.encode())
-            reply = b""
-            while b"\r\n" not in reply:
-                chunk = connection.recv(4096)
-                if not chunk:
-                    break
-                reply += chunk
-    except OSError:
+        return raw_reply(port, *arguments, host=host).split(" ")[0]
+    except (OSError, UnicodeDecodeError):
         return ""
-    return reply.decode(errors="replace").split("\r\n")[0].split(" ")[0]
 
 
 def sh(*command: str, check: bool = True) -> subprocess.CompletedProcess:

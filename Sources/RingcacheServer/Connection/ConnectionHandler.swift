@@ -399,21 +399,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// the soft time, is closed. Checked whenever replies are added while the socket lags.
     func enforceOutputLimits(context: ChannelHandlerContext) {
         let limits = state.normalOutputLimits
-        let hard = limits.hard.load(ordering: .relaxed)
-        let soft = limits.soft.load(ordering: .relaxed)
-        guard hard > 0 || soft > 0,
+        guard limits.hard.load(ordering: .relaxed) > 0 || limits.soft.load(ordering: .relaxed) > 0,
               let pending = try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes) else { return }
-        var exceeded = hard > 0 && pending > hard
-        if soft > 0 && pending > soft {
-            let now = WallClock.milliseconds()
-            if aboveSoftOutputLimitSince == 0 {
-                aboveSoftOutputLimitSince = now
-            } else if now - aboveSoftOutputLimitSince >= Int64(limits.softMilliseconds.load(ordering: .relaxed)) {
-                exceeded = true
-            }
-        } else {
-            aboveSoftOutputLimitSince = 0
-        }
+        let (exceeded, since) = limits.judge(pending: pending, aboveSoftSince: aboveSoftOutputLimitSince, now: WallClock.milliseconds())
+        aboveSoftOutputLimitSince = since
         guard exceeded else { return }
         state.logger.notice("Client closed for overcoming of output buffer limits", metadata: [
             "addr": "\(record?.address ?? "?")", "pending": "\(pending)",

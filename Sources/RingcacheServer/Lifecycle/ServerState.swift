@@ -96,14 +96,8 @@ public final class ServerState: Sendable {
     }
 
     private func applyOutputLimits(_ configuration: ServerConfiguration) {
-        let limits = configuration.outputBufferLimits["pubsub"] ?? [0, 0, 0]
-        pubsub.outputLimit.store(limits[0], ordering: .relaxed)
-        pubsub.outputSoftLimit.store(limits[1], ordering: .relaxed)
-        pubsub.outputSoftMilliseconds.store(limits[2] * 1000, ordering: .relaxed)
-        let normal = configuration.outputBufferLimits["normal"] ?? [0, 0, 0]
-        normalOutputLimits.hard.store(normal[0], ordering: .relaxed)
-        normalOutputLimits.soft.store(normal[1], ordering: .relaxed)
-        normalOutputLimits.softMilliseconds.store(normal[2] * 1000, ordering: .relaxed)
+        pubsub.outputLimits.set(configuration.outputBufferLimits["pubsub"] ?? [0, 0, 0])
+        normalOutputLimits.set(configuration.outputBufferLimits["normal"] ?? [0, 0, 0])
     }
 
     /// Applies CONFIG SET to the configuration and to everything that caches parts of it.
@@ -159,11 +153,4 @@ final class ServerStats: Sendable {
         totalNetInputBytes.store(0, ordering: .relaxed)
         totalNetOutputBytes.store(0, ordering: .relaxed)
     }
-}
-
-/// One class of `client-output-buffer-limit`: bytes (0 = none) and the soft limit's time.
-final class OutputLimits: Sendable {
-    let hard = Atomic<Int>(0)
-    let soft = Atomic<Int>(0)
-    let softMilliseconds = Atomic<Int>(0)
 }

@@ -18,11 +18,7 @@ final class PubSubHub: Sendable {
     }
 
     /// `client-output-buffer-limit pubsub`'s hard limit in bytes; 0 = none.
-    let outputLimit = Atomic<Int>(32 << 20)
-    /// `client-output-buffer-limit pubsub`'s soft limit (bytes, 0 = none) and how long a
-    /// subscriber may stay above it (ms) before it is disconnected.
-    let outputSoftLimit = Atomic<Int>(8 << 20)
-    let outputSoftMilliseconds = Atomic<Int>(60_000)
+    let outputLimits = OutputLimits(hard: 32 << 20, soft: 8 << 20, softSeconds: 60)
 
     private struct State {
         var channels: [[UInt8]: [Int: Subscriber]] = [:]
@@ -96,20 +92,12 @@ final class PubSubHub: Sendable {
         subscriber.channel.writeAndFlush(writer.buffer, promise: promise)
     }
 
-    /// Redis's rule: over the hard limit at once, or over the soft limit without a break for
-    /// the soft time. Time spent above the soft limit is measured from the first message that
-    /// found the subscriber above it; a message that finds it below resets the clock.
+    /// Checks `client-output-buffer-limit pubsub` as a message is added (`OutputLimits.judge`).
     private func exceedsOutputLimits(_ record: ClientRecord, pending: Int) -> Bool {
-        let hard = outputLimit.load(ordering: .relaxed)
-        if hard > 0 && pending > hard { return true }
-        let soft = outputSoftLimit.load(ordering: .relaxed)
-        guard soft > 0, pending > soft else {
-            record.aboveSoftLimitSince.store(0, ordering: .relaxed)
-            return false
-        }
-        let now = WallClock.milliseconds()
-        let (exchanged, since) = record.aboveSoftLimitSince.compareExchange(expected: 0, desired: now, ordering: .relaxed)
-        return !exchanged && now - since >= Int64(outputSoftMilliseconds.load(ordering: .relaxed))
+        let verdict = outputLimits.judge(pending: pending, aboveSoftSince: record.aboveSoftLimitSince.load(ordering: .relaxed),
+                                         now: WallClock.milliseconds())
+        record.aboveSoftLimitSince.store(verdict.aboveSoftSince, ordering: .relaxed)
+        return verdict.exceeded
     }
 
     static func matches(_ pattern: [UInt8], _ channel: [UInt8]) -> Bool {
