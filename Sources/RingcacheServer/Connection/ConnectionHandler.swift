@@ -80,11 +80,20 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// `client-rate-limit`'s bucket for this connection.
     var rateBucket = TokenBucket()
 
+    /// Flushes this connection's replies with the others' at the end of the tick; nil:
+    /// flush at once (see `FlushCoalescer`).
+    let flushCoalescer: FlushCoalescer?
+    /// This connection waits in `flushCoalescer` for its flush.
+    var flushIsQueued = false
+    /// The channel is closed: a queued flush has nothing left to do.
+    var isInactive = false
+
     /// Replies above this size are written out before the read completes.
     static let eagerWriteThreshold = 64 * 1024
 
-    init(state: ServerState) {
+    init(state: ServerState, flushCoalescer: FlushCoalescer? = nil) {
         self.state = state
+        self.flushCoalescer = flushCoalescer
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -117,6 +126,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        isInactive = true
         abandonBlocked()
         if let record {
             state.clients.remove(id: record.id)
@@ -181,7 +191,16 @@ final class ConnectionHandler: ChannelInboundHandler {
     func channelReadComplete(context: ChannelHandlerContext) {
         // Merge before flushing: a client that sees its reply must also see it counted.
         state.commandStats.merge(&batch)
-        flush(context: context)
+        if let flushCoalescer, !closeAfterFlush {
+            // Hand the replies to the channel now, flush them with the tick's others.
+            write(context: context)
+            if !flushIsQueued {
+                flushIsQueued = true
+                flushCoalescer.enqueue(self, context: context)
+            }
+        } else {
+            flush(context: context)
+        }
         if commandsThisRead > 0 {
             state.stats.totalCommandsProcessed.wrappingAdd(commandsThisRead, ordering: .relaxed)
             let lastCommand = lastCommandName
@@ -377,6 +396,13 @@ final class ConnectionHandler: ChannelInboundHandler {
         state.stats.totalNetOutputBytes.wrappingAdd(writer.buffer.readableBytes, ordering: .relaxed)
         context.write(wrapOutboundOut(writer.buffer), promise: nil)
         writer.buffer.clear()
+    }
+
+    /// The end of the tick in which this connection queued its flush.
+    func flushQueued(context: ChannelHandlerContext) {
+        flushIsQueued = false
+        guard !isInactive else { return }
+        flush(context: context)
     }
 
     func flush(context: ChannelHandlerContext) {

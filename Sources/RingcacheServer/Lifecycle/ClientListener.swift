@@ -44,7 +44,8 @@ struct ClientListener: Service {
     /// A listener's bootstrap: every connection gets a `ConnectionHandler`, behind a TLS
     /// handshake when `tls` is given.
     static func bootstrap(group: MultiThreadedEventLoopGroup, backlog: Int, state: ServerState, tls: NIOSSLContext?) -> ServerBootstrap {
-        ServerBootstrap(group: group)
+        let coalescers = FlushCoalescer.perLoop(of: group)
+        return ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: Int32(backlog))
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
@@ -52,7 +53,7 @@ struct ClientListener: Service {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
-                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(state: state))
+                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(state: state, flushCoalescer: coalescers[ObjectIdentifier(channel.eventLoop)]))
                 }
             }
     }
