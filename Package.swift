@@ -43,9 +43,10 @@ let package = Package(
             providers: [.apt(["liblz4-dev"])]
         ),
         .systemLibrary(name: "CMalloc"),
+        .systemLibrary(name: "CPrefetch"),
         .target(
             name: "CacheEngine",
-            dependencies: ["RESP", "CLZ4", "CMalloc", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["RESP", "CLZ4", "CMalloc", "CPrefetch", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSwift6
         ),
         .target(

@@ -89,20 +89,45 @@ public struct RESPWriter {
 
     @inlinable
     public mutating func bulk(_ bytes: UnsafeRawBufferPointer) {
-        buffer.writeInteger(UInt8(ascii: "$"))
-        writeDecimal(bytes.count)
-        buffer.writeStaticString(Self.crlf)
-        buffer.writeBytes(bytes)
-        buffer.writeStaticString(Self.crlf)
+        // One reservation for the whole reply: each separate ByteBuffer write pays a
+        // uniqueness check and an exclusivity check of its own, several per GET.
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count + Self.maxHeaderBytes + 2) { out in
+            var length = Self.formatHeader(UInt8(ascii: "$"), bytes.count, into: out)
+            if let source = bytes.baseAddress, bytes.count > 0 {
+                (out.baseAddress! + length).copyMemory(from: source, byteCount: bytes.count)
+                length += bytes.count
+            }
+            out[length] = UInt8(ascii: "\r")
+            out[length + 1] = UInt8(ascii: "\n")
+            return length + 2
+        }
+    }
+
+    /// The most bytes `formatHeader` writes: a type byte, 20 characters of `Int`, CRLF.
+    @usableFromInline static let maxHeaderBytes = 23
+
+    /// Writes `<type><decimal>\r\n` at the start of `out` (room for `maxHeaderBytes`) and
+    /// returns its length.
+    @inlinable
+    static func formatHeader(_ type: UInt8, _ value: Int, into out: UnsafeMutableRawBufferPointer) -> Int {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        return withUnsafeMutableBytes(of: &digits) { scratch in
+            let count = formatDecimal(value, into: scratch)
+            out[0] = type
+            (out.baseAddress! + 1).copyMemory(from: scratch.baseAddress! + (24 - count), byteCount: count)
+            out[count + 1] = UInt8(ascii: "\r")
+            out[count + 2] = UInt8(ascii: "\n")
+            return count + 3
+        }
     }
 
     /// The `$length\r\n` that starts a bulk string whose bytes the caller writes next, followed
     /// by `crlf()`; for values produced straight into the buffer (decompression).
     @inlinable
     public mutating func bulkHeader(length: Int) {
-        buffer.writeInteger(UInt8(ascii: "$"))
-        writeDecimal(length)
-        buffer.writeStaticString(Self.crlf)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.maxHeaderBytes) { out in
+            Self.formatHeader(UInt8(ascii: "$"), length, into: out)
+        }
     }
 
     @inlinable

@@ -40,7 +40,9 @@ public enum CommandExecutor: Sendable {
 /// What COMMAND INFO and COMMAND DOCS say about a command, in Redis's terms
 /// (https://redis.io/docs/latest/commands/command/): arity is exact when positive and a minimum
 /// when negative, counting the name; keys sit at first...last by step (last -1 = to the end).
-public struct CommandSpec: Sendable {
+// A class, not a struct: a lookup hands out one reference instead of copying six
+// reference-counted fields (the name, flags and texts) once per command.
+public final class CommandSpec: Sendable {
     public let command: Command
     public let name: String
     public let arity: Int

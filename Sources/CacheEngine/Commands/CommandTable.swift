@@ -1,13 +1,18 @@
 /// Finds a command by name, case-insensitively, without making a String: the name is folded to
-/// lower case into three machine words and looked up in a dictionary keyed by them.
+/// lower case into three machine words and looked up in a small open-addressing table keyed by
+/// them, hashed by one multiplication (the names are fixed and few, so no flooding concerns).
 public struct CommandTable: Sendable {
     public static let shared = CommandTable()
     public let specs: [CommandSpec]
-    private let byName: [PackedName: Int]
+    /// Slot → index into `names` and `specs` plus one; 0 = empty. Linear probing.
+    private let slots: [UInt16]
+    private let names: [PackedName]
+    private let mask: Int
 
     /// Command names are at most 24 bytes (Redis's longest: `georadiusbymember_ro`, 20).
-    struct PackedName: Hashable, Sendable {
+    struct PackedName: Equatable, Sendable {
         var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        @inline(__always)
         init?(_ bytes: UnsafeRawBufferPointer) {
             guard bytes.count > 0, bytes.count <= 24 else { return nil }
             withUnsafeMutableBytes(of: &words) { raw in
@@ -21,26 +26,44 @@ public struct CommandTable: Sendable {
         static func == (lhs: PackedName, rhs: PackedName) -> Bool {
             lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2
         }
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(words.0)
-            hasher.combine(words.1)
-            hasher.combine(words.2)
+        @inline(__always)
+        var hash: Int {
+            let mixed = (words.0 &* 0x9E37_79B9_7F4A_7C15) ^ (words.1 &* 0xD6E8_FEB8_6659_FD93) ^ words.2
+            return Int(truncatingIfNeeded: mixed >> 32 ^ mixed)
         }
     }
+
     init() {
         specs = Self.allSpecs
-        var byName: [PackedName: Int] = [:]
-        for (index, spec) in specs.enumerated() {
+        var capacity = 16
+        while capacity < specs.count * 4 { capacity *= 2 }
+        mask = capacity - 1
+        var slots = [UInt16](repeating: 0, count: capacity)
+        var names: [PackedName] = []
+        for spec in specs {
             var name = spec.name
             let key = name.withUTF8 { PackedName(UnsafeRawBufferPointer($0))! }
-            byName[key] = index
+            var slot = key.hash & mask
+            while slots[slot] != 0 {
+                precondition(names[Int(slots[slot]) - 1] != key, "command \(spec.name) listed twice")
+                slot = (slot + 1) & mask
+            }
+            names.append(key)
+            slots[slot] = UInt16(names.count)
         }
-        self.byName = byName
+        self.slots = slots
+        self.names = names
     }
 
     public func lookup(_ name: UnsafeRawBufferPointer) -> CommandSpec? {
-        guard let key = PackedName(name), let index = byName[key] else { return nil }
-        return specs[index]
+        guard let key = PackedName(name) else { return nil }
+        var slot = key.hash & mask
+        while true {
+            let entry = Int(slots[slot])
+            if entry == 0 { return nil }
+            if names[entry - 1] == key { return specs[entry - 1] }
+            slot = (slot + 1) & mask
+        }
     }
     public func lookup(_ name: String) -> CommandSpec? {
         var name = name

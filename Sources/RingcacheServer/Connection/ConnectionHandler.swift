@@ -36,6 +36,12 @@ final class ConnectionHandler: ChannelInboundHandler {
     @exclusivity(unchecked) var commandsThisRead = 0
     @exclusivity(unchecked) var lastCommandName = "NULL"
     @exclusivity(unchecked) var batch = CommandBatch()
+    /// The key of the request after the one being dispatched, when its bytes are here.
+    @exclusivity(unchecked) var nextKeyHint: UnsafeRawBufferPointer?
+    /// The key of the request after that one.
+    @exclusivity(unchecked) var afterNextKeyHint: UnsafeRawBufferPointer?
+    /// When the previous command of this read finished (monotonic ns); see `dispatch`.
+    @exclusivity(unchecked) var previousCommandEnded: Int64 = 0
     /// Read once per read: whether to time commands, and the SLOWLOG threshold.
     var timing = true
     var slowlogThreshold = 10_000
@@ -230,6 +236,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     // MARK: Requests
 
     func process(_ buffer: inout ByteBuffer, now: Int64, context: ChannelHandlerContext) {
+        if timing { previousCommandEnded = WallClock.monotonicNanoseconds() }
         while !closeAfterFlush && !awaitingProxy && blocked == nil {
             let frameLength: Int?
             do {
@@ -246,9 +253,21 @@ final class ConnectionHandler: ChannelInboundHandler {
             if arguments.count > 0 {
                 commandsThisRead += 1
                 buffer.withUnsafeReadableBytes { frame in
+                    // The keys of the next two requests, if they are here: while this one
+                    // runs, the table lines of the one after next start loading, and the entry
+                    // of the next one (its lines loaded during the previous request), so a
+                    // pipeline's lookups overlap instead of each waiting on memory in turn
+                    // (see `Keyspace.prefetch`). Valid during `dispatch` only.
+                    let next = RESPCommandParser.peekRequest(UnsafeRawBufferPointer(rebasing: frame[frameLength...]))
+                    nextKeyHint = next.key
+                    if let nextLength = next.length {
+                        afterNextKeyHint = RESPCommandParser.peekRequest(UnsafeRawBufferPointer(rebasing: frame[(frameLength + nextLength)...])).key
+                    }
                     arguments.withArgv(frame: frame) { argv in
                         dispatch(argv, now: now, context: context)
                     }
+                    nextKeyHint = nil
+                    afterNextKeyHint = nil
                 }
             }
             buffer.moveReaderIndex(forwardBy: frameLength)
@@ -304,7 +323,6 @@ final class ConnectionHandler: ChannelInboundHandler {
             batch.noteError(code: "NOREPLICAS")
             return
         }
-        let started = timing ? WallClock.monotonicNanoseconds() : 0
         let replyStart = writer.buffer.writerIndex
         switch spec.executor {
         case .engine:
@@ -313,6 +331,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             } else {
                 let aftermath = state.engine.withEngine { engine in
                     engine.execute(spec, argv, now: now, into: &writer)
+                    if let nextKeyHint { engine.keyspace.prefetchEntry(nextKeyHint) }
+                    if let afterNextKeyHint { engine.keyspace.prefetch(afterNextKeyHint) }
                     return collectAftermath(engine, argv, context: context)
                 }
                 settle(aftermath, context: context)
@@ -320,7 +340,14 @@ final class ConnectionHandler: ChannelInboundHandler {
         case .server:
             executeServerCommand(spec, argv, now: now, context: context)
         }
-        let microseconds = timing ? Int((WallClock.monotonicNanoseconds() - started) / 1000) : 0
+        // One clock read per command: a command's time runs from the end of the one before
+        // it in this read (or the start of the read), so it includes its own parsing.
+        var microseconds = 0
+        if timing {
+            let ended = WallClock.monotonicNanoseconds()
+            microseconds = Int((ended - previousCommandEnded) / 1000)
+            previousCommandEnded = ended
+        }
         let failed = writer.buffer.writerIndex > replyStart && writer.buffer.getInteger(at: replyStart, as: UInt8.self) == UInt8(ascii: "-")
         batch.note(spec.command, failed ? .failed : .succeeded, microseconds: microseconds)
         if failed { batch.noteError(code: errorCode(at: replyStart)) }

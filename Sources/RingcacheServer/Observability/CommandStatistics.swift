@@ -26,19 +26,20 @@ final class CommandStatistics: Sendable {
     func merge(_ batch: inout CommandBatch) {
         guard !batch.isEmpty else { return }
         commands.withLock { table in
+            // In place: a copy of the entry would share its bucket array with the table and
+            // make the increment copy that array, an allocation per command.
             for note in batch.notes {
-                var entry = table[Int(note.command)]
+                let index = Int(note.command)
                 switch note.outcome {
                 case .rejected:
-                    entry.rejected += 1
+                    table[index].rejected += 1
                 case .failed, .succeeded:
-                    entry.calls += 1
-                    entry.microseconds += note.microseconds
-                    if note.outcome == .failed { entry.failed += 1 }
+                    table[index].calls += 1
+                    table[index].microseconds += note.microseconds
+                    if note.outcome == .failed { table[index].failed += 1 }
                     let bucket = Self.bucketBounds.firstIndex { note.microseconds <= $0 } ?? Self.bucketBounds.count
-                    entry.buckets[bucket] += 1
+                    table[index].buckets[bucket] += 1
                 }
-                table[Int(note.command)] = entry
             }
         }
         if !batch.errorCodes.isEmpty {
