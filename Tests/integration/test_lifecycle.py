@@ -2,6 +2,7 @@
 import signal
 import socket
 import subprocess
+import tempfile
 
 from conftest import free_port, server_binary, wait_until, free_udp_port
 
@@ -36,8 +37,11 @@ def test_config_file_and_flags(start_server, tmp_path):
     assert client.info("server")["config_file"].endswith(".conf")
 
 
-def run_bad(*arguments: str, tmp_path=None) -> subprocess.CompletedProcess:
-    return subprocess.run([server_binary(), *arguments], capture_output=True, text=True, timeout=10)
+def run_bad(*arguments: str) -> subprocess.CompletedProcess:
+    """Runs the server expecting it to stop at once, in a folder of its own: a start that
+    gets as far as the cluster identity writes nodes-PORT.conf into its working directory."""
+    with tempfile.TemporaryDirectory() as folder:
+        return subprocess.run([server_binary(), *arguments], capture_output=True, text=True, timeout=10, cwd=folder)
 
 
 def test_bad_directives_stop_the_start_with_one_line(tmp_path):
