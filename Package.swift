@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(name: "RingcacheServerTests", dependencies: ["RingcacheServer", "CacheEngine", "Cluster"], swiftSettings: strictSwift6),
         .testTarget(
             name: "RingcacheClientTests",
-            dependencies: ["RingcacheClient", "RingcacheSQLite", "RESP", "Cluster", .product(name: "MetricsTestKit", package: "swift-metrics")],
+            dependencies: ["RingcacheClient", "RingcacheSQLite", "RESP", "Cluster", .product(name: "MetricsTestKit", package: "swift-metrics"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strictSwift6
         ),
     ]

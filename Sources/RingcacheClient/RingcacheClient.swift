@@ -53,7 +53,6 @@ public final class RingcacheClient: Sendable {
     private struct State {
         var topology: SlotTopology?
         var pools: [Endpoint: NodePool] = [:]
-        var breakers: [Endpoint: CircuitBreaker] = [:]
         var random = SystemRandomNumberGenerator()
         var replicaCursor = 0
     }
@@ -193,27 +192,20 @@ public final class RingcacheClient: Sendable {
 
     /// Sends through the node's pool, minding its circuit breaker.
     private func send(_ commands: [[[UInt8]]], to endpoint: Endpoint) async throws(RingcacheError) -> [RESPValue] {
-        let now = ContinuousClock.now
-        let (pool, allowed) = state.withLock { state -> (NodePool, Bool) in
-            let pool = state.pools[endpoint] ?? makePool(endpoint)
+        let pool = state.withLock { state -> NodePool in
+            if let pool = state.pools[endpoint] { return pool }
+            let pool = makePool(endpoint)
             state.pools[endpoint] = pool
-            var breaker = state.breakers[endpoint] ?? configuration.circuitBreaker
-            let allowed = breaker.allowsCall(at: now)
-            state.breakers[endpoint] = breaker
-            return (pool, allowed)
+            return pool
         }
-        guard allowed else { throw .circuitOpen(endpoint) }
+        guard pool.breakerAllowsCall(at: ContinuousClock.now) else { throw .circuitOpen(endpoint) }
         do {
             let connection = try await pool.connection()
             let replies = try await connection.send(commands, timeout: configuration.commandTimeout)
-            state.withLock { $0.breakers[endpoint]?.recordSuccess() }
+            pool.recordOutcome(failed: false)
             return replies
         } catch {
-            if error.isTransient && error != .cancelled {
-                state.withLock { $0.breakers[endpoint]?.recordFailure(at: ContinuousClock.now) }
-            } else {
-                state.withLock { $0.breakers[endpoint]?.recordSuccess() }
-            }
+            pool.recordOutcome(failed: error.isTransient && error != .cancelled)
             throw error
         }
     }
@@ -232,6 +224,6 @@ public final class RingcacheClient: Sendable {
         if configuration.readFromReplicas { setup.append([Array("READONLY".utf8)]) }
         let tls = configuration.tls.flatMap { options in tlsContext.map { (options: options, context: $0) } }
         return NodePool(endpoint: endpoint, group: group, size: configuration.connectionsPerNode,
-                        connectTimeout: configuration.connectTimeout, setup: setup, tls: tls)
+                        connectTimeout: configuration.connectTimeout, setup: setup, tls: tls, breaker: configuration.circuitBreaker)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import NIOPosix
 import RESP
 import Synchronization
 import Testing
@@ -260,5 +261,42 @@ final class SilentListener: @unchecked Sendable {
         try await Task.sleep(for: .milliseconds(50))
         call.cancel()
         await #expect(throws: RingcacheError.cancelled) { _ = try await call.value }
+    }
+
+    /// One timer per connection enforces every request's deadline: requests on one silent
+    /// connection, a later one with an earlier deadline among them, each time out, and none
+    /// before its own deadline.
+    @Test(.timeLimit(.minutes(1)))
+    func everyRequestOnAConnectionTimesOutAtItsOwnDeadline() async throws {
+        let silent = SilentListener()
+        let endpoint = Endpoint(host: "127.0.0.1", port: silent.port)
+        let connection = try await RESPConnection.connect(to: endpoint, group: MultiThreadedEventLoopGroup.singleton,
+                                                          timeout: .seconds(5), setup: [])
+        defer { connection.close() }
+        let ping: [[UInt8]] = [Array("PING".utf8)]
+        let timeouts: [Duration] = [.milliseconds(300), .milliseconds(600), .milliseconds(150)]
+        let outcomes = await withTaskGroup(of: (Int, Duration, RingcacheError?).self) { group in
+            for (index, timeout) in timeouts.enumerated() {
+                group.addTask {
+                    // Staggered, so the last request arrives with the earliest deadline.
+                    try? await Task.sleep(for: .milliseconds(50 * index))
+                    let started = ContinuousClock.now
+                    do throws(RingcacheError) {
+                        _ = try await connection.send([ping], timeout: timeout)
+                        return (index, ContinuousClock.now - started, nil)
+                    } catch {
+                        return (index, ContinuousClock.now - started, error)
+                    }
+                }
+            }
+            var outcomes: [(Int, Duration, RingcacheError?)] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+        #expect(outcomes.count == timeouts.count)
+        for (index, waited, error) in outcomes {
+            #expect(error == .timeout(endpoint), "request \(index)")
+            #expect(waited >= timeouts[index], "request \(index) timed out after \(waited), before its \(timeouts[index])")
+        }
     }
 }

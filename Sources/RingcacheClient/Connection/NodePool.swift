@@ -3,7 +3,8 @@ import NIOSSL
 import Synchronization
 
 /// A bounded set of pipelined connections to one node, used round-robin and replaced when
-/// they break. With pipelining, a handful of connections carries any number of tasks.
+/// they break, and the node's circuit breaker. With pipelining, a handful of connections
+/// carries any number of tasks.
 final class NodePool: Sendable {
     let endpoint: Endpoint
     private let group: any EventLoopGroup
@@ -13,10 +14,12 @@ final class NodePool: Sendable {
     private let tls: (options: TLSOptions, context: NIOSSLContext)?
     private let slots: Mutex<[RESPConnection?]>
     private let next = Atomic<Int>(0)
+    private let breaker: Mutex<CircuitBreaker>
 
     init(endpoint: Endpoint, group: any EventLoopGroup, size: Int, connectTimeout: Duration, setup: [[[UInt8]]],
-         tls: (options: TLSOptions, context: NIOSSLContext)?) {
+         tls: (options: TLSOptions, context: NIOSSLContext)?, breaker: CircuitBreaker) {
         self.tls = tls
+        self.breaker = Mutex(breaker)
         self.endpoint = endpoint
         self.group = group
         self.size = max(1, size)
@@ -39,6 +42,22 @@ final class NodePool: Sendable {
             return replaced
         }
         return made
+    }
+
+    /// Whether the breaker lets a call go to this node now (see `CircuitBreaker`).
+    func breakerAllowsCall(at now: ContinuousClock.Instant) -> Bool {
+        breaker.withLock { $0.allowsCall(at: now) }
+    }
+
+    /// A call's outcome for the breaker: `failed` for a transient failure (the node may be
+    /// down), false for a reply or an error that says nothing about the node's health.
+    func recordOutcome(failed: Bool) {
+        if failed {
+            let now = ContinuousClock.now
+            breaker.withLock { $0.recordFailure(at: now) }
+        } else {
+            breaker.withLock { $0.recordSuccess() }
+        }
     }
 
     func closeAll() {

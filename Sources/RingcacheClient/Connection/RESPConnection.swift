@@ -54,7 +54,8 @@ final class RESPConnection: Sendable {
     func send(_ commands: [[[UInt8]]], timeout: Duration) async throws(RingcacheError) -> [RESPValue] {
         var bytes = channel.allocator.buffer(capacity: 64)
         for command in commands { Self.encode(command, into: &bytes) }
-        let waiter = ReplyWaiter(expected: commands.count)
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
+        let waiter = ReplyWaiter(expected: commands.count, deadline: deadline)
         let channel = self.channel
         let endpoint = self.endpoint
         do {
@@ -63,9 +64,6 @@ final class RESPConnection: Sendable {
                     waiter.install(continuation)
                     channel.write(PipelinedRequest(bytes: bytes, waiter: waiter)).whenFailure { error in
                         waiter.fail(RingcacheError.connectionLost(endpoint, "\(error)"))
-                    }
-                    channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))) {
-                        waiter.fail(RingcacheError.timeout(endpoint))
                     }
                 }
             } onCancel: {
@@ -104,11 +102,17 @@ final class ReplyWaiter: Sendable {
     }
 
     let expected: Int
+    /// When the caller stops waiting and gets `.timeout`; enforced by `PipelineHandler`.
+    let deadline: NIODeadline
     private let state = Mutex(State())
 
-    init(expected: Int) {
+    init(expected: Int, deadline: NIODeadline) {
         self.expected = expected
+        self.deadline = deadline
     }
+
+    /// Whether the caller has had its answer (the replies, or a failure).
+    var isFinished: Bool { state.withLock { $0.finished } }
 
     func install(_ continuation: CheckedContinuation<[RESPValue], any Error>) {
         let early: (any Error)? = state.withLock { state in
@@ -170,6 +174,9 @@ final class PipelineHandler: ChannelDuplexHandler {
     private var owedToFront = 0
     private var received: ByteBuffer?
     private var flushScheduled = false
+    /// The one timer that enforces the waiters' deadlines, and when it fires.
+    private var deadlineTimer: Scheduled<Void>?
+    private var deadlineTimerAt: NIODeadline = .distantFuture
 
     init(endpoint: Endpoint) {
         self.endpoint = endpoint
@@ -179,6 +186,9 @@ final class PipelineHandler: ChannelDuplexHandler {
         let request = unwrapOutboundIn(data)
         if waiting.isEmpty { owedToFront = request.waiter.expected }
         waiting.append(request.waiter)
+        if deadlineTimer == nil || request.waiter.deadline < deadlineTimerAt {
+            armDeadlineTimer(at: request.waiter.deadline, context: context)
+        }
         context.write(wrapOutboundOut(request.bytes), promise: promise)
         guard !flushScheduled else { return }
         flushScheduled = true
@@ -221,7 +231,39 @@ final class PipelineHandler: ChannelDuplexHandler {
         }
     }
 
+    /// One timer per connection, not one per request: a request's timer would outlive its
+    /// reply in the loop's timer heap, whose every insertion and removal copies tasks, for
+    /// the whole timeout (perf: a tenth of the client's CPU at 40k requests/s). When it
+    /// fires, every waiter past its deadline gets `.timeout` (it stays queued, so the reply
+    /// it no longer wants is still matched and dropped), and the timer is set again for the
+    /// earliest deadline left.
+    private func armDeadlineTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        deadlineTimer?.cancel()
+        deadlineTimerAt = deadline
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        deadlineTimer = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = loopBound.value
+            handler.deadlineTimer = nil
+            handler.expireWaiters(context: context)
+        }
+    }
+
+    private func expireWaiters(context: ChannelHandlerContext) {
+        let now = NIODeadline.now()
+        var earliest: NIODeadline?
+        for waiter in waiting where !waiter.isFinished {
+            if waiter.deadline <= now {
+                waiter.fail(RingcacheError.timeout(endpoint))
+            } else if earliest.map({ waiter.deadline < $0 }) ?? true {
+                earliest = waiter.deadline
+            }
+        }
+        if let earliest { armDeadlineTimer(at: earliest, context: context) }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        deadlineTimer?.cancel()
+        deadlineTimer = nil
         failAll(RingcacheError.connectionLost(endpoint, "closed by the peer"))
         context.fireChannelInactive()
     }
