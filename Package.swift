@@ -101,7 +101,7 @@ let package = Package(
         .target(name: "BenchCore", swiftSettings: strictSwift6),
         .executableTarget(
             name: "ringcache-bench",
-            dependencies: ["RingcacheClient", "BenchCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["RingcacheClient", "BenchCore", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strictSwift6
         ),
         .executableTarget(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BenchCore
 import Foundation
+import NIOPosix
 import RingcacheClient
 import Synchronization
 
@@ -26,13 +27,14 @@ struct RingcacheBench: AsyncParsableCommand {
     @Option(help: "Requests to run instead of a duration.") var requests: Int?
     @Flag(help: "Write every key once before measuring, so reads hit.") var populate = false
     @Flag(help: "Give each worker its own keys and distinct values, and afterwards read every key back: acknowledged writes lost are counted.") var verify = false
+    @Option(help: "Event-loop threads; each runs its share of the connections and of the workers that use them.") var threads = 1
     @Option(help: "Password for AUTH.") var password: String?
     @Flag(help: "Print the result as JSON.") var json = false
     @Flag(help: "No progress line.") var quiet = false
 
     func validate() throws {
-        guard connections > 0, pipeline > 0, keys > 0, valueSize >= 0 else {
-            throw ValidationError("--connections, --pipeline and --keys must be at least 1, --value-size at least 0")
+        guard connections > 0, pipeline > 0, keys > 0, valueSize >= 0, threads > 0 else {
+            throw ValidationError("--connections, --pipeline, --keys and --threads must be at least 1, --value-size at least 0")
         }
         guard (0...1).contains(readRatio) else { throw ValidationError("--read-ratio is a share between 0 and 1") }
         guard ["uniform", "zipf"].contains(distribution) else { throw ValidationError("--distribution is uniform or zipf") }
@@ -43,9 +45,14 @@ struct RingcacheBench: AsyncParsableCommand {
         var configuration = RingcacheClient.Configuration(seeds: [Endpoint(host: host, port: port)])
         configuration.connectionsPerNode = connections
         configuration.password = password
+        // Workers run on the client's event loops (see EventLoopTaskExecutor), so a request
+        // and its reply never leave the loop's thread: like redis-benchmark, one thread per
+        // --threads drives its connections without a context switch per request.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let executors = group.makeIterator().map { EventLoopTaskExecutor($0) }
         let client: RingcacheClient
         do {
-            client = try await RingcacheClient(configuration: configuration)
+            client = try await RingcacheClient(configuration: configuration, group: group)
         } catch {
             FileHandle.standardError.write(Data("ringcache-bench: can't reach \(host):\(port): \(error)\n".utf8))
             throw ExitCode(3)
@@ -83,7 +90,7 @@ struct RingcacheBench: AsyncParsableCommand {
         let verify = self.verify
         let outcomes = await withTaskGroup(of: WorkerOutcome.self) { group in
             for worker in 0..<workers {
-                group.addTask {
+                group.addTask(executorPreference: executors[worker % executors.count]) {
                     var outcome = WorkerOutcome()
                     var random = FastRandom(seed: UInt64(worker + 1) &* 0x9E37_79B9)
                     var sequence = 0
