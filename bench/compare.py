@@ -8,6 +8,9 @@ alike. Reports medians and the Ringcache/Redis ratio:
 - ringcache-bench (on RingcacheClient): Zipf(0.99) keys, 90% GET / 10% SET, 1 KiB random
   values, 50 connections (ops/s, p50, p99)
 - bytes per key (1,000,000 keys, 32-byte values; from RSS growth)
+- the client library as a load generator: ringcache-bench's GETs (1 KiB values, 100,000
+  keys, 50 connections, -P 1) against redis-benchmark's same GETs, on each server
+- io-threads 1 and 2 for each server, with nothing pinned: what a second core buys
 
 and writes the table into bench/RESULTS.md (between the compare markers) with a PNG chart of
 the ratios. --quick runs one small round and writes nothing unless --write is given; CI uses it
@@ -29,21 +32,21 @@ MARK_BEGIN = "<!-- compare:begin -->"
 MARK_END = "<!-- compare:end -->"
 
 
-def redis_benchmark(port: int, *arguments: str) -> dict[str, dict[str, float]]:
-    command = ["taskset", "-c", "0", "redis-benchmark", "-p", str(port), "--csv", *arguments]
+def redis_benchmark(port: int, *arguments: str, pinned: bool = True) -> dict[str, dict[str, float]]:
+    command = [*(["taskset", "-c", "0"] if pinned else []), "redis-benchmark", "-p", str(port), "--csv", *arguments]
     out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=900).stdout
     return {row["test"]: {"rps": float(row["rps"]), "p50": float(row["p50_latency_ms"]), "p99": float(row["p99_latency_ms"])}
             for row in csv.DictReader(io.StringIO(out))}
 
 
-def ringcache_bench(port: int, seconds: float, keys: int) -> dict[str, float]:
+def ringcache_bench(port: int, seconds: float, keys: int, distribution: str = "zipf", read_ratio: float = 0.9) -> dict[str, float]:
     """ringcache-bench on the load generator's CPU: the client library against either server
     (Redis without cluster support is one node to it)."""
     import json
     bench = str(ROOT / ".build" / "release" / "ringcache-bench")
     command = ["taskset", "-c", "0", bench, "--port", str(port), "--connections", "50", "--pipeline", "1",
-               "--keys", str(keys), "--distribution", "zipf", "--alpha", "0.99", "--value-size", "1024",
-               "--read-ratio", "0.9", "--duration", str(seconds), "--populate", "--json", "--quiet"]
+               "--keys", str(keys), "--distribution", distribution, "--alpha", "0.99", "--value-size", "1024",
+               "--read-ratio", str(read_ratio), "--duration", str(seconds), "--populate", "--json", "--quiet"]
     report = json.loads(subprocess.run(command, capture_output=True, text=True, check=True, timeout=600).stdout)
     assert report["errors"] == 0, report
     return {"rps": report["ops_per_sec"], "p50": report["latency_us"]["p50"] / 1000, "p99": report["latency_us"]["p99"] / 1000}
@@ -68,6 +71,12 @@ def run_round(start, requests: int, latency_requests: int, keys: int, bench_seco
         results["GET -c 1 p50"] = rows["GET"]["p50"]
         for measure, value in ringcache_bench(server.port, bench_seconds, min(keys, 100_000)).items():
             results[f"bench zipf {measure}"] = value
+        # The client library as a load generator: the same GETs of 1 KiB values over 100,000
+        # keys from redis-benchmark and from ringcache-bench (issue 9: at least 0.8x).
+        rows = redis_benchmark(server.port, "-t", "set,get", "-d", "1024", "-r", "100000", "-n", str(requests // 3),
+                               "-c", "50", "-P", "1")
+        results["redis-benchmark get 1k rps"] = rows["GET"]["rps"]
+        results["bench get 1k rps"] = ringcache_bench(server.port, bench_seconds, min(keys, 100_000), "uniform", 1.0)["rps"]
     with start() as server:
         results["bytes per key"] = bytes_per_key(server, keys)
     return results
@@ -83,6 +92,36 @@ ROWS = [
     ("bench zipf p99", "ringcache-bench p99 ms", False),
     ("bytes per key", "bytes per key (RSS)", False),
 ]
+
+
+def io_threads_round(requests: int) -> dict[str, float]:
+    """What a second core buys: each server with one and with two threads, every process
+    free to run on both cores (nothing pinned), redis-benchmark sharing them."""
+    results = {}
+    configurations = (("ringcache", lambda threads: start_ringcache("--value-compression-threshold", "0", "--io-threads", str(threads))),
+                      ("redis", lambda threads: start_redis("--io-threads", str(threads), "--io-threads-do-reads", "yes")))
+    for name, start in configurations:
+        for threads in (1, 2):
+            with start(threads) as server:
+                for pipeline, count in ((16, requests), (1, requests // 3)):
+                    rows = redis_benchmark(server.port, "-t", "set,get", "-d", "32", "-r", "1000000", "-n", str(count),
+                                           "-c", "50", "-P", str(pipeline), pinned=False)
+                    for test in ("SET", "GET"):
+                        results[f"{name} {threads} {test} -P {pipeline}"] = rows[test]["rps"]
+    return results
+
+
+def io_threads_table(medians: dict[str, float]) -> list[str]:
+    lines = ["| io-threads, nothing pinned (ops/s) | Ringcache 1 | Ringcache 2 | 2 / 1 | Redis 1 | Redis 2 | 2 / 1 |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for pipeline in (16, 1):
+        for test in ("SET", "GET"):
+            cells = []
+            for name in ("ringcache", "redis"):
+                one, two = medians[f"{name} 1 {test} -P {pipeline}"], medians[f"{name} 2 {test} -P {pipeline}"]
+                cells += [f"{one:,.0f}", f"{two:,.0f}", f"{two / one:.2f}x"]
+            lines.append(f"| {test} -P {pipeline} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def main():
@@ -102,6 +141,11 @@ def main():
         for name, start in (("redis", start_redis), ("ringcache", lambda **kw: start_ringcache("--value-compression-threshold", "0", **kw))):
             for key, value in run_round(start, requests, latency_requests, keys, 2 if arguments.quick else 10).items():
                 samples[name].setdefault(key, []).append(value)
+    threads_samples: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        for key, value in io_threads_round(requests).items():
+            threads_samples.setdefault(key, []).append(value)
+    threads_medians = {key: statistics.median(values) for key, values in threads_samples.items()}
     medians = {name: {key: statistics.median(values) for key, values in data.items()} for name, data in samples.items()}
     lines = [f"Measured {datetime.date.today().isoformat()} on {machine()}; Redis {redis_version()}; "
              f"median of {rounds} interleaved round{'s' if rounds > 1 else ''}"
@@ -116,6 +160,12 @@ def main():
             ratios.append((label, better))
         fmt = (lambda v: f"{v:,.0f}") if key.endswith("rps") else (lambda v: f"{v:.1f}") if key == "bytes per key" else (lambda v: f"{v:.3f}")
         lines.append(f"| {label} | {fmt(redis_value)} | {fmt(ring_value)} | {ratio:.2f}x |")
+    lines += ["", "| the client library as load generator: GET, 1 KiB values, 100,000 keys, 50 connections, -P 1 (ops/s) "
+              "| redis-benchmark | ringcache-bench | ringcache-bench / redis-benchmark |", "| --- | --- | --- | --- |"]
+    for name, label in (("ringcache", "against Ringcache"), ("redis", "against Redis")):
+        tool, library = medians[name]["redis-benchmark get 1k rps"], medians[name]["bench get 1k rps"]
+        lines.append(f"| {label} | {tool:,.0f} | {library:,.0f} | {library / tool:.2f}x |")
+    lines += ["", *io_threads_table(threads_medians)]
     table = "\n".join(lines)
     print(table)
     draw_chart(ratios, chart)

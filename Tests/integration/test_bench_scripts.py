@@ -13,11 +13,16 @@ def test_compare_quick_runs_and_reports_every_row(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "compare.py"), "--quick", "--chart", str(chart)],
                             capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
-    rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and "---" not in line]
-    assert len(rows) == 18, result.stdout  # the header and 17 measures
-    for row in rows[1:]:
+    tables = [[line for line in block.splitlines() if line.startswith("| ") and "---" not in line]
+              for block in result.stdout.split("\n\n")]
+    tables = [table for table in tables if table]
+    assert [len(table) for table in tables] == [18, 3, 5], result.stdout  # headers, then 17 measures, 2 servers, 4 tests
+    for row in tables[0][1:] + tables[1][1:]:
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         assert cells[3].endswith("x") and float(cells[3][:-1]) > 0, row
+    for row in tables[2][1:]:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert cells[3].endswith("x") and cells[6].endswith("x") and float(cells[3][:-1]) > 0, row
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (ROOT / "bench" / "RESULTS.md").read_text() == recorded, "--quick must not overwrite recorded results"
 
