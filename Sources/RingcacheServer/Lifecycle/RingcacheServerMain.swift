@@ -105,7 +105,7 @@ public enum RingcacheServerMain {
             services: [
                 .init(service: ClusterService(node: cluster, replication: state.replication)),
                 .init(service: ClientListener(state: state, group: group)),
-                .init(service: BackgroundMaintenance(state: state)),
+                .init(service: BackgroundMaintenance(state: state, eventLoop: group.next())),
                 .init(service: AdminListener(state: state, group: group)),
                 .init(service: HandoffService(state: state)),
             ],
