@@ -278,7 +278,10 @@ public final class Engine {
     /// `samples` keys with a TTL, and up to `samples` evictions while over `maxmemory`. The
     /// server calls it on a timer, in slices short enough that clients never wait long for the
     /// lock, and repeats while `moreToDo` (expired keys above a tenth of a sample, as in Redis
-    /// expire.c, a rebuild in progress, or memory still over the limit).
+    /// expire.c, or memory still over the limit). A rebuild in progress gets one step per
+    /// call and does not ask for more: writes move it along too, and back-to-back steps were
+    /// the largest part of SET's latency tail while a table grew (Redis's cron likewise
+    /// rehashes for one millisecond per tick).
     public func backgroundStep(now: Int64, samples: Int) -> (sampled: Int, expired: Int, moreToDo: Bool, evicting: Bool) {
         keyspace.stepRebuild(slots: 4096)
         let (sampled, expired) = keyspace.expireSample(now: now, samples: samples, using: &random)
@@ -287,7 +290,7 @@ public final class Engine {
             overLimit = performEvictions(now: now, maxKeys: Swift.max(samples, 1)) == .evicting
         }
         let manyExpired = sampled > 0 && expired * 10 > sampled
-        return (sampled, expired, manyExpired || overLimit || keyspace.isRebuilding, overLimit)
+        return (sampled, expired, manyExpired || overLimit, overLimit)
     }
 
     /// MEMORY USAGE key [SAMPLES count] | MEMORY HELP. A key's usage is its allocation as malloc

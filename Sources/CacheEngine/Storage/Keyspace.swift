@@ -72,8 +72,14 @@ public final class Keyspace {
     }
 
     static let minimumCapacity = 16
-    /// Slots migrated from the draining table per write.
-    static let migrationSlotsPerWrite = 32
+    /// Slots migrated from the draining table per write. Enough with margin: a rebuild
+    /// starts with the new table at most half full, so it is done long before the writes
+    /// could fill that table to its limit (which would force the rest of the rebuild at once)
+    /// even at 4/3 of a slot per write. Kept small because every live slot moved is a cache
+    /// miss (its key is hashed again), paid by the write that moves it.
+    static let migrationSlotsPerWrite = 8
+    /// How many slots ahead of the one being moved a rebuild prefetches the entry.
+    static let migrationPrefetchDistance = 4
     public init(hashSeed: UInt64) {
         hasher = KeyHasher(seed: hashSeed)
         table = SlotTable(capacity: Self.minimumCapacity)
@@ -349,6 +355,10 @@ public final class Keyspace {
         guard draining != nil else { return false }
         let end = Swift.min(drainCursor + slots, draining!.capacity)
         while drainCursor < end {
+            let ahead = drainCursor + Self.migrationPrefetchDistance
+            if ahead < draining!.capacity, let pointer = draining!.slots[ahead] {
+                ringcache_prefetch(pointer)
+            }
             if let entry = draining!.entry(at: drainCursor) {
                 draining!.remove(at: drainCursor)
                 table.insert(entry, hash: hasher.hash(entry.key))
