@@ -9,7 +9,8 @@ import RESP
 public enum FuzzTargets {
     /// Parses `bytes` as a stream of requests: every frame the parser returns lies inside the
     /// input, every argument inside its frame, and parsing always ends (a complete frame, an
-    /// incomplete tail, or a protocol error).
+    /// incomplete tail, or a protocol error). Before each frame, `peekRequest` (the prefetch
+    /// hint) must stay inside the input, and where the parser accepts the frame, agree with it.
     public static func respParser(_ bytes: UnsafeRawBufferPointer) {
         var buffer = ByteBuffer(bytes: bytes)
         var parser = RESPCommandParser()
@@ -17,6 +18,15 @@ public enum FuzzTargets {
         var arguments = CommandArguments()
         var frames = 0
         while buffer.readableBytes > 0 && frames < 10_000 {
+            let peeked = buffer.withUnsafeReadableBytes { frame in
+                let (key, length) = RESPCommandParser.peekRequest(frame)
+                if let key, key.count > 0 {
+                    precondition(frame.baseAddress! <= key.baseAddress! && key.baseAddress! + key.count <= frame.baseAddress! + frame.count,
+                                 "a peeked key outside the input")
+                }
+                precondition((length ?? 0) <= frame.count, "a peeked length past the input")
+                return (key: key.map { Array($0) }, length: length)
+            }
             let length: Int?
             do {
                 length = try parser.parse(buffer, into: &arguments)
@@ -27,6 +37,12 @@ public enum FuzzTargets {
             precondition(length > 0 && length <= buffer.readableBytes, "a frame of \(length) bytes from \(buffer.readableBytes)")
             buffer.withUnsafeReadableBytes { frame in
                 arguments.withArgv(frame: frame) { argv in
+                    if let peekedLength = peeked.length {
+                        precondition(peekedLength == length, "peeked \(peekedLength) bytes for a frame of \(length)")
+                    }
+                    if argv.count >= 2 && frame.first == UInt8(ascii: "*") {
+                        precondition(peeked.key == Array(argv[1]), "a peeked key that is not the second argument")
+                    }
                     for index in 0..<argv.count {
                         let argument = argv[index]
                         if argument.count > 0 {
