@@ -98,7 +98,7 @@ class Server:
 def ringcache_binary() -> str:
     path = os.environ.get("RINGCACHE_SERVER", str(ROOT / ".build" / "release" / "ringcache-server"))
     if not os.access(path, os.X_OK):
-        raise SystemExit(f"no release build at {path}: run `swift build -c release` first")
+        raise SystemExit(f"no release build at {path}: run cluster/up or bench/compare first, which build it")
     return path
 
 

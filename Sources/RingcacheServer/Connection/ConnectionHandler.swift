@@ -28,6 +28,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// An incomplete command's bytes, carried to the next read.
     @exclusivity(unchecked) var carried: ByteBuffer?
     @exclusivity(unchecked) var writer = RESPWriter(buffer: ByteBuffer())
+    /// The buffer handed to the channel by the previous `write`; see `write(context:)`.
+    @exclusivity(unchecked) var writtenBuffer = ByteBuffer()
+    /// When the current read began (Unix ms), for the client's idle time.
+    @exclusivity(unchecked) var readStartedAt: Int64 = 0
     /// Set by QUIT or a protocol error: reply, flush, close.
     var closeAfterFlush = false
     /// Unix ms since when this client's unsent replies have been above the normal soft output
@@ -104,6 +108,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         writer.buffer = context.channel.allocator.buffer(capacity: 4096)
+        writtenBuffer = context.channel.allocator.buffer(capacity: 4096)
         state.stats.totalConnectionsReceived.wrappingAdd(1, ordering: .relaxed)
         if state.clients.count >= state.maxClients.load(ordering: .relaxed) {
             state.stats.rejectedConnections.wrappingAdd(1, ordering: .relaxed)
@@ -171,6 +176,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         refreshUser()
         replicating = state.replication.isActive.load(ordering: .relaxed)
         let now = WallClock.milliseconds()
+        readStartedAt = now
         // The bus has not ticked for longer than it takes the cluster to declare a node dead:
         // this process was paused, and its slots may have moved on without it. Until the bus
         // has caught up (and fenced the node if so), serve nothing from its data.
@@ -210,8 +216,9 @@ final class ConnectionHandler: ChannelInboundHandler {
         if commandsThisRead > 0 {
             state.stats.totalCommandsProcessed.wrappingAdd(commandsThisRead, ordering: .relaxed)
             let lastCommand = lastCommandName
+            let interaction = readStartedAt
             record?.details.withLock { details in
-                details.lastInteraction = WallClock.milliseconds()
+                details.lastInteraction = interaction
                 details.lastCommand = lastCommand
             }
             commandsThisRead = 0
@@ -422,6 +429,12 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard writer.buffer.readableBytes > 0 else { return }
         state.stats.totalNetOutputBytes.wrappingAdd(writer.buffer.readableBytes, ordering: .relaxed)
         context.write(wrapOutboundOut(writer.buffer), promise: nil)
+        // Double buffering: the buffer just handed over stays shared with the channel until
+        // it is on the socket, so clearing it would allocate new storage, a malloc and a free
+        // per read. The one handed over by the previous write has normally been written by
+        // now and is ours alone again, so it is reused; if it is still queued, `clear`
+        // allocates as before.
+        swap(&writer.buffer, &writtenBuffer)
         writer.buffer.clear()
     }
 
