@@ -24,6 +24,7 @@ import datetime
 import io
 import statistics
 import subprocess
+import sys
 from pathlib import Path
 
 from benchlib import ROOT, machine, pipe_load, redis_version, start_redis, start_ringcache
@@ -137,10 +138,16 @@ def main():
     rounds = 1 if arguments.quick else arguments.rounds
     requests, latency_requests, keys = (50_000, 5_000, 50_000) if arguments.quick else (1_000_000, 100_000, 1_000_000)
     samples: dict[str, dict[str, list[float]]] = {"redis": {}, "ringcache": {}}
-    for _ in range(rounds):
+    for round_number in range(rounds):
         for name, start in (("redis", start_redis), ("ringcache", lambda **kw: start_ringcache("--value-compression-threshold", "0", **kw))):
-            for key, value in run_round(start, requests, latency_requests, keys, 2 if arguments.quick else 10).items():
+            results = run_round(start, requests, latency_requests, keys, 2 if arguments.quick else 10)
+            for key, value in results.items():
                 samples[name].setdefault(key, []).append(value)
+            # Each round's own figures, so the spread behind a median can be seen (stderr:
+            # stdout carries the tables).
+            print(f"round {round_number + 1} {name}: " + ", ".join(
+                f"{test} -P {pipeline} {results[f'{test} -P {pipeline} rps']:,.0f}/s p99 {results[f'{test} -P {pipeline} p99']:.3f}"
+                for pipeline in (1, 16) for test in ("SET", "GET")), file=sys.stderr, flush=True)
     threads_samples: dict[str, list[float]] = {}
     for _ in range(rounds):
         for key, value in io_threads_round(requests).items():

@@ -40,3 +40,16 @@ def test_collection_benchmarks_run_and_report_every_type():
     names = [row.split("|")[1].strip() for row in rows]
     assert names[:4] == ["LPUSH", "RPUSH", "LPOP", "RPOP"] and "LRANGE_600" in names, throughput.stdout
     assert all(float(row.split("|")[4].strip()[:-1]) > 0 for row in rows), throughput.stdout
+
+
+def test_cpu_per_request_reports_both_servers_and_both_commands():
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "cpu_per_request.py"), "--rounds", "1", "--requests", "20000"],
+                            capture_output=True, text=True, timeout=300, cwd=ROOT / "bench")
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert [tuple(cell.strip() for cell in row.strip("|").split("|")[:2]) for row in rows] == \
+        [("Redis", "SET"), ("Redis", "GET"), ("Ringcache", "SET"), ("Ringcache", "GET")], result.stdout
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        # Serving 20,000 requests takes CPU: a zero would mean the wrong process was read.
+        assert float(cells[2].replace(",", "")) > 0 and float(cells[4]) + float(cells[5]) > 0, row

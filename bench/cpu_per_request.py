@@ -1,0 +1,78 @@
+"""Server CPU per request at -P 1, Ringcache beside Redis: what sets the -P 1 latency tail.
+
+At -P 1 with 50 connections the load generator, not the server, limits throughput, so both
+servers answer about as many requests a second; what differs is how busy each is doing it.
+A busier server batches more ready connections into one event-loop tick, and every request
+of a long tick waits for all of it, so p99 follows utilisation (bench/RESULTS.md, "The -P 1
+tail"). This measures user and system CPU time per request from /proc/PID/stat around a
+fixed `redis-benchmark -t set -d 32 -r 1000000 -n N -c 50 -P 1` (then the same for GET),
+servers pinned to CPU 1 and redis-benchmark to CPU 0, rounds interleaved, and prints the
+medians with ops/s and p99.
+
+    python3 bench/cpu_per_request.py [--rounds 3] [--requests 400000]
+"""
+import argparse
+import csv
+import io
+import os
+import statistics
+import subprocess
+
+from benchlib import start_redis, start_ringcache
+
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of every thread of `pid` so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        # The command name may hold spaces; the fields after its closing parenthesis do not.
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) / TICKS_PER_SECOND, int(fields[12]) / TICKS_PER_SECOND
+
+
+def measure(server, test: str, requests: int) -> dict[str, float]:
+    benchmark = ["taskset", "-c", "0", "redis-benchmark", "-p", str(server.port), "-t", test, "-d", "32",
+                 "-r", "1000000", "-c", "50", "-P", "1", "--csv"]
+    subprocess.run([*benchmark, "-n", "50000"], capture_output=True, check=True, timeout=300)  # warm-up
+    user_before, system_before = cpu_seconds(server.pid)
+    out = subprocess.run([*benchmark, "-n", str(requests)], capture_output=True, text=True, check=True, timeout=600).stdout
+    user_after, system_after = cpu_seconds(server.pid)
+    row = next(csv.DictReader(io.StringIO(out)))
+    return {"ops/s": float(row["rps"]), "p99 ms": float(row["p99_latency_ms"]),
+            "user us": (user_after - user_before) * 1e6 / requests,
+            "system us": (system_after - system_before) * 1e6 / requests}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=400_000)
+    options = parser.parse_args()
+    starters = {"Redis": lambda: start_redis(cpu=1),
+                "Ringcache": lambda: start_ringcache("--save", "", "--value-compression-threshold", "0", cpu=1)}
+    samples: dict[tuple[str, str], list[dict[str, float]]] = {}
+    for round_number in range(options.rounds):
+        for name, start in starters.items():
+            for test in ("set", "get"):
+                # A fresh server per test, as bench/compare runs: SET fills an empty table.
+                with start() as server:
+                    if test == "get":
+                        subprocess.run(["taskset", "-c", "0", "redis-benchmark", "-p", str(server.port), "-t", "set",
+                                        "-d", "32", "-r", "1000000", "-n", str(options.requests), "-c", "50", "-P", "16"],
+                                       capture_output=True, check=True, timeout=600)
+                    result = measure(server, test, options.requests)
+                samples.setdefault((name, test), []).append(result)
+                print(f"round {round_number + 1} {name} {test.upper()}: " +
+                      ", ".join(f"{key} {value:,.2f}" for key, value in result.items()), flush=True)
+    print()
+    print("| server | command | ops/s | p99 ms | user µs / request | system µs / request |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for (name, test), results in samples.items():
+        median = {key: statistics.median(result[key] for result in results) for key in results[0]}
+        print(f"| {name} | {test.upper()} | {median['ops/s']:,.0f} | {median['p99 ms']:.3f} | "
+              f"{median['user us']:.2f} | {median['system us']:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
