@@ -1,24 +1,3 @@
-/// One node of the skip list: a member, its score, and per level the next node and how many
-/// rank positions the link skips.
-final class SkipNode {
-    struct Level {
-        var forward: SkipNode?
-        var span: Int
-    }
-
-    let member: [UInt8]
-    var score: Double
-    var levels: [Level]
-    /// The previous node at level 0 (nil for the first); not owning, the list owns forward.
-    unowned(unsafe) var backward: SkipNode?
-
-    init(member: [UInt8], score: Double, level: Int) {
-        self.member = member
-        self.score = score
-        levels = Array(repeating: Level(forward: nil, span: 0), count: level)
-    }
-}
-
 /// A sorted set: a member→score index plus a skip list ordered by (score, member) with spans,
 /// as in Redis's t_zset.c (after Pugh, "Skip Lists: A Probabilistic Alternative to Balanced
 /// Trees", 1990): insert, delete, rank, element-at-rank and the start of a score or lex range
@@ -29,7 +8,7 @@ final class SortedSetValue: CollectionValue {
     static let levelProbability: UInt64 = UInt64.max / 4
 
     private(set) var scores: [[UInt8]: Double] = [:]
-    let header = SkipNode(member: [], score: 0, level: SortedSetValue.maxLevel)
+    let header = SkipNode.make(member: [], score: 0, level: SortedSetValue.maxLevel)
     private(set) var tail: SkipNode?
     private var level = 1
     /// Levels are drawn from a generator of the set's own: deterministic, no clock, no global
@@ -43,11 +22,11 @@ final class SortedSetValue: CollectionValue {
     deinit {
         // Release the chain iteratively: a long chain of strong forward links would otherwise
         // be freed recursively and overflow the stack.
-        var next = header.levels[0].forward
-        for index in header.levels.indices { header.levels[index].forward = nil }
+        var next = header[level: 0].forward
+        header.unlinkAll()
         while let current = next {
-            next = current.levels[0].forward
-            current.levels.removeAll()
+            next = current[level: 0].forward
+            current.unlinkAll()
         }
     }
 
@@ -57,11 +36,13 @@ final class SortedSetValue: CollectionValue {
         scores.count <= 128 && !scores.keys.contains { $0.count > 64 } ? "listpack" : "skiplist"
     }
 
+    /// A member's bytes, its node (object header, the node's header and 16 bytes per level in
+    /// one allocation, as malloc rounds it) and its entry in the score index.
     static func cost(member: Int, level: Int) -> Int {
-        elementCost(member) + 64 + ((32 + 16 * level + 8 + 15) & ~15) + 32
+        elementCost(member) + ((48 + 16 * level + 8 + 15) & ~15) + 32
     }
 
-    var first: SkipNode? { header.levels[0].forward }
+    var first: SkipNode? { header[level: 0].forward }
 
     func score(of member: [UInt8]) -> Double? { scores[member] }
 
@@ -75,13 +56,13 @@ final class SortedSetValue: CollectionValue {
             let removed = delete(member: member, score: old)
             let inserted = insert(member: member, score: score)
             scores[member] = score
-            footprint += Self.cost(member: member.count, level: inserted.levels.count)
-                - Self.cost(member: member.count, level: removed?.levels.count ?? inserted.levels.count)
+            footprint += Self.cost(member: member.count, level: inserted.levelCount)
+                - Self.cost(member: member.count, level: removed?.levelCount ?? inserted.levelCount)
             return false
         }
         scores[member] = score
         let node = insert(member: member, score: score)
-        footprint += Self.cost(member: member.count, level: node.levels.count)
+        footprint += Self.cost(member: member.count, level: node.levelCount)
         return true
     }
 
@@ -89,7 +70,7 @@ final class SortedSetValue: CollectionValue {
     func remove(_ member: [UInt8]) -> Bool {
         guard let score = scores.removeValue(forKey: member) else { return false }
         if let node = delete(member: member, score: score) {
-            footprint -= Self.cost(member: member.count, level: node.levels.count)
+            footprint -= Self.cost(member: member.count, level: node.levelCount)
         }
         return true
     }
@@ -106,59 +87,67 @@ final class SortedSetValue: CollectionValue {
 
     @discardableResult
     private func insert(member: [UInt8], score: Double) -> SkipNode {
-        var update = [SkipNode](repeating: header, count: Self.maxLevel)
-        var rank = [Int](repeating: 0, count: Self.maxLevel)
-        var node = header
-        for index in stride(from: level - 1, through: 0, by: -1) {
-            rank[index] = index == level - 1 ? 0 : rank[index + 1]
-            while let next = node.levels[index].forward, Self.precedes(next, score, member) {
-                rank[index] += node.levels[index].span
-                node = next
+        // The per-level predecessors and ranks live on the stack, as in Redis's zslInsert: two
+        // heap arrays per insert were an allocation and a free each.
+        withUnsafeTemporaryAllocation(of: Unmanaged<SkipNode>.self, capacity: Self.maxLevel) { update in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: Self.maxLevel) { rank in
+                var node = header
+                for index in stride(from: level - 1, through: 0, by: -1) {
+                    rank[index] = index == level - 1 ? 0 : rank[index + 1]
+                    while let next = node[level: index].forward, Self.precedes(next, score, member) {
+                        rank[index] += node[level: index].span
+                        node = next
+                    }
+                    update[index] = Unmanaged.passUnretained(node)
+                }
+                let newLevel = randomLevel()
+                if newLevel > level {
+                    for index in level..<newLevel {
+                        rank[index] = 0
+                        update[index] = Unmanaged.passUnretained(header)
+                        header[level: index].span = scores.count - 1
+                    }
+                    level = newLevel
+                }
+                let inserted = SkipNode.make(member: member, score: score, level: newLevel)
+                for index in 0..<newLevel {
+                    let predecessor = update[index].takeUnretainedValue()
+                    inserted[level: index].forward = predecessor[level: index].forward
+                    predecessor[level: index].forward = inserted
+                    inserted[level: index].span = predecessor[level: index].span - (rank[0] - rank[index])
+                    predecessor[level: index].span = rank[0] - rank[index] + 1
+                }
+                for index in newLevel..<level { update[index].takeUnretainedValue()[level: index].span += 1 }
+                let first = update[0].takeUnretainedValue()
+                inserted.backward = first === header ? nil : first
+                if let next = inserted[level: 0].forward { next.backward = inserted } else { tail = inserted }
+                return inserted
             }
-            update[index] = node
         }
-        let newLevel = randomLevel()
-        if newLevel > level {
-            for index in level..<newLevel {
-                rank[index] = 0
-                update[index] = header
-                header.levels[index].span = scores.count - 1
-            }
-            level = newLevel
-        }
-        let inserted = SkipNode(member: member, score: score, level: newLevel)
-        for index in 0..<newLevel {
-            inserted.levels[index].forward = update[index].levels[index].forward
-            update[index].levels[index].forward = inserted
-            inserted.levels[index].span = update[index].levels[index].span - (rank[0] - rank[index])
-            update[index].levels[index].span = rank[0] - rank[index] + 1
-        }
-        for index in newLevel..<level { update[index].levels[index].span += 1 }
-        inserted.backward = update[0] === header ? nil : update[0]
-        if let next = inserted.levels[0].forward { next.backward = inserted } else { tail = inserted }
-        return inserted
     }
 
     @discardableResult
     private func delete(member: [UInt8], score: Double) -> SkipNode? {
-        var update = [SkipNode](repeating: header, count: Self.maxLevel)
-        var node = header
-        for index in stride(from: level - 1, through: 0, by: -1) {
-            while let next = node.levels[index].forward, Self.precedes(next, score, member) { node = next }
-            update[index] = node
-        }
-        guard let target = node.levels[0].forward, target.score == score, target.member == member else { return nil }
-        for index in 0..<level {
-            if update[index].levels[index].forward === target {
-                update[index].levels[index].span += target.levels[index].span - 1
-                update[index].levels[index].forward = target.levels[index].forward
-            } else {
-                update[index].levels[index].span -= 1
+        withUnsafeTemporaryAllocation(of: Unmanaged<SkipNode>.self, capacity: Self.maxLevel) { update in
+            var node = header
+            for index in stride(from: level - 1, through: 0, by: -1) {
+                while let next = node[level: index].forward, Self.precedes(next, score, member) { node = next }
+                update[index] = Unmanaged.passUnretained(node)
             }
+            guard let target = node[level: 0].forward, target.score == score, target.member == member else { return nil }
+            for index in 0..<level {
+                let predecessor = update[index].takeUnretainedValue()
+                if predecessor[level: index].forward === target {
+                    predecessor[level: index].span += target[level: index].span - 1
+                    predecessor[level: index].forward = target[level: index].forward
+                } else {
+                    predecessor[level: index].span -= 1
+                }
+            }
+            if let next = target[level: 0].forward { next.backward = target.backward } else { tail = target.backward }
+            while level > 1 && header[level: level - 1].forward == nil { level -= 1 }
+            return target
         }
-        if let next = target.levels[0].forward { next.backward = target.backward } else { tail = target.backward }
-        while level > 1 && header.levels[level - 1].forward == nil { level -= 1 }
-        return target
     }
 
     // MARK: Queries
@@ -169,9 +158,9 @@ final class SortedSetValue: CollectionValue {
         var rank = 0
         var node = header
         for index in stride(from: level - 1, through: 0, by: -1) {
-            while let next = node.levels[index].forward,
+            while let next = node[level: index].forward,
                   next.score < score || (next.score == score && !member.lexicographicallyPrecedes(next.member)) {
-                rank += node.levels[index].span
+                rank += node[level: index].span
                 node = next
             }
             if node !== header && node.member == member { return rank - 1 }
@@ -186,8 +175,8 @@ final class SortedSetValue: CollectionValue {
         var traversed = 0
         var node = header
         for index in stride(from: level - 1, through: 0, by: -1) {
-            while let next = node.levels[index].forward, traversed + node.levels[index].span <= target {
-                traversed += node.levels[index].span
+            while let next = node[level: index].forward, traversed + node[level: index].span <= target {
+                traversed += node[level: index].span
                 node = next
             }
             if traversed == target { return node }
@@ -200,9 +189,9 @@ final class SortedSetValue: CollectionValue {
     func firstNode(notBelow isBelowRange: (SkipNode) -> Bool) -> SkipNode? {
         var node = header
         for index in stride(from: level - 1, through: 0, by: -1) {
-            while let next = node.levels[index].forward, isBelowRange(next) { node = next }
+            while let next = node[level: index].forward, isBelowRange(next) { node = next }
         }
-        return node.levels[0].forward
+        return node[level: 0].forward
     }
 
     /// The last node `isNotAbove` accepts: where a descending range starts. It must hold for
@@ -210,7 +199,7 @@ final class SortedSetValue: CollectionValue {
     func lastNode(notAbove isNotAbove: (SkipNode) -> Bool) -> SkipNode? {
         var node = header
         for index in stride(from: level - 1, through: 0, by: -1) {
-            while let next = node.levels[index].forward, isNotAbove(next) { node = next }
+            while let next = node[level: index].forward, isNotAbove(next) { node = next }
         }
         return node === header ? nil : node
     }
@@ -228,7 +217,7 @@ final class SortedSetValue: CollectionValue {
         while let current = node {
             bytes.appendBlob(current.member)
             bytes.appendLittleEndian(current.score.bitPattern)
-            node = current.levels[0].forward
+            node = current[level: 0].forward
         }
     }
 

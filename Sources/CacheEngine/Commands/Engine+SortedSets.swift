@@ -145,7 +145,7 @@ extension Engine {
         var node = set.firstNode(above: low)
         while let current = node, high.admitsFromAbove(current.score) {
             result.append(current)
-            node = current.levels[0].forward
+            node = current[level: 0].forward
         }
         return result
     }
@@ -238,7 +238,7 @@ extension Engine {
             var node = set.node(atRank: begin)
             while let current = node, result.count < range.count {
                 result.append(current)
-                node = request.reverse ? current.backward : current.levels[0].forward
+                node = request.reverse ? current.backward : current[level: 0].forward
             }
             return result
         case .score:
@@ -264,7 +264,7 @@ extension Engine {
         while let current = node, inRange(current) {
             if request.limit >= 0 && result.count >= request.limit { break }
             if skip > 0 { skip -= 1 } else { result.append(current) }
-            node = request.reverse ? current.backward : current.levels[0].forward
+            node = request.reverse ? current.backward : current[level: 0].forward
         }
         return result
     }
@@ -366,7 +366,7 @@ extension Engine {
         var node = try readable(argv[1], SortedSetValue.self, now: now)?.first
         while let current = node {
             if Self.matches(pattern, current.member) { matching.append(current) }
-            node = current.levels[0].forward
+            node = current[level: 0].forward
         }
         writer.arrayHeader(2)
         writer.bulk("0")
