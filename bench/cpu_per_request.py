@@ -12,13 +12,11 @@ medians with ops/s and p99.
     python3 bench/cpu_per_request.py [--rounds 3] [--requests 400000]
 """
 import argparse
-import csv
-import io
 import os
 import statistics
-import subprocess
 
 from benchlib import start_redis, start_ringcache
+from compare import redis_benchmark
 
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 
@@ -32,14 +30,12 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
 
 
 def measure(server, test: str, requests: int) -> dict[str, float]:
-    benchmark = ["taskset", "-c", "0", "redis-benchmark", "-p", str(server.port), "-t", test, "-d", "32",
-                 "-r", "1000000", "-c", "50", "-P", "1", "--csv"]
-    subprocess.run([*benchmark, "-n", "50000"], capture_output=True, check=True, timeout=300)  # warm-up
+    arguments = ["-t", test, "-d", "32", "-r", "1000000", "-c", "50", "-P", "1"]
+    redis_benchmark(server.port, *arguments, "-n", "50000")  # warm-up
     user_before, system_before = cpu_seconds(server.pid)
-    out = subprocess.run([*benchmark, "-n", str(requests)], capture_output=True, text=True, check=True, timeout=600).stdout
+    row = redis_benchmark(server.port, *arguments, "-n", str(requests))[test.upper()]
     user_after, system_after = cpu_seconds(server.pid)
-    row = next(csv.DictReader(io.StringIO(out)))
-    return {"ops/s": float(row["rps"]), "p99 ms": float(row["p99_latency_ms"]),
+    return {"ops/s": row["rps"], "p99 ms": row["p99"],
             "user us": (user_after - user_before) * 1e6 / requests,
             "system us": (system_after - system_before) * 1e6 / requests}
 
@@ -58,9 +54,8 @@ def main():
                 # A fresh server per test, as bench/compare runs: SET fills an empty table.
                 with start() as server:
                     if test == "get":
-                        subprocess.run(["taskset", "-c", "0", "redis-benchmark", "-p", str(server.port), "-t", "set",
-                                        "-d", "32", "-r", "1000000", "-n", str(options.requests), "-c", "50", "-P", "16"],
-                                       capture_output=True, check=True, timeout=600)
+                        redis_benchmark(server.port, "-t", "set", "-d", "32", "-r", "1000000", "-n", str(options.requests),
+                                        "-c", "50", "-P", "16")
                     result = measure(server, test, options.requests)
                 samples.setdefault((name, test), []).append(result)
                 print(f"round {round_number + 1} {name} {test.upper()}: " +
