@@ -7,8 +7,8 @@ struct FillState: Sendable {
     var filled = [Bool](repeating: false, count: HashSlot.count)
     /// Slots asked for and not filled yet: from whom, when, and whether the donor answered
     /// (`fillBegin`). Asked again after `unansweredTimeout` without an answer (the donor had
-    /// not heard of this node yet, or the request was lost), or `requestTimeout` with one
-    /// (the donor restarted mid-fill).
+    /// not heard of this node yet, or the request was lost), after `requestTimeout` with one
+    /// (the donor restarted mid-fill), or at once when the plan names another donor.
     var requested: [Int: (donor: NodeID, at: Int64, answered: Bool)] = [:]
     /// When this node first had a plan: slots nobody else holds are taken as filled (empty)
     /// only after `settleTime`, so a node that has not heard of everyone yet does not.
@@ -66,12 +66,17 @@ extension ReplicationService {
                     continue
                 }
                 if state.filled[slot] { continue }
-                if let request = state.requested[slot],
+                let donor = plan.donor(of: slot)
+                // A request stands while its donor is still the one to ask: a donor that died
+                // or left mid-fill drops out of the plan, and its slots are asked of the next
+                // holder now rather than after `requestTimeout`.
+                if let request = state.requested[slot], request.donor == donor,
                    now - request.at < (request.answered ? FillState.requestTimeout : FillState.unansweredTimeout) { continue }
-                guard let donor = plan.donor(of: slot) else {
+                guard let donor else {
                     // Nobody else holds it now: there is nothing to copy.
                     if settled {
                         state.filled[slot] = true
+                        state.requested[slot] = nil
                         state.purge.remove(slot)
                     }
                     continue
