@@ -106,3 +106,15 @@ def test_kubernetes_manifests_match_the_api_schemas():
     container = statefulset["spec"]["template"]["spec"]["containers"][0]
     assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
     assert "ringcache.$POD_NAMESPACE.svc.cluster.local:7000" in container["args"][0]
+
+
+def test_a_failed_release_build_stops_the_scripts_even_with_an_older_binary_in_place():
+    """build_release once piped the build through `tail`, so a build that failed passed for
+    one whenever .build/release held a binary from before; the scripts then ran stale code."""
+    assert (ROOT / ".build" / "release" / "ringcache-server").exists(), "the suite builds the release binaries first"
+    result = subprocess.run(
+        ["bash", "-c", 'source cluster/lib/common.sh && RELEASE_SWIFT_FLAGS=(--no-such-build-option) && build_release && echo built'],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "release build of ringcache-server failed" in result.stderr
+    assert "built" not in result.stdout.splitlines()

@@ -115,10 +115,19 @@ RELEASE_SWIFT_FLAGS=(-Xswiftc -enforce-exclusivity=unchecked)
 # Builds the release server, ringctl and ringcache-bench unless they are up to date (swift
 # build is incremental, as long as the flags stay the same).
 build_release() {
-    local product
+    local product log
     for product in ringcache-server ringctl ringcache-bench; do
         say "==> swift build -c release ${RELEASE_SWIFT_FLAGS[*]} --product $product"
-        (cd "$RINGCACHE_ROOT" && swift build -c release "${RELEASE_SWIFT_FLAGS[@]}" --product "$product" 2>&1 | tail -n 3) || die "release build of $product failed"
+        # The build's own status decides, not a pipe's last command: a failed build must not
+        # pass for one because an older binary is still in .build/release.
+        log="$(mktemp)"
+        if ! (cd "$RINGCACHE_ROOT" && swift build -c release "${RELEASE_SWIFT_FLAGS[@]}" --product "$product" >"$log" 2>&1); then
+            grep -E "error" "$log" | head -n 20 >&2 || tail -n 20 "$log" >&2
+            rm -f "$log"
+            die "release build of $product failed"
+        fi
+        tail -n 3 "$log"
+        rm -f "$log"
         [ -x "$RINGCACHE_ROOT/.build/release/$product" ] || die "release build did not produce .build/release/$product"
     done
     RINGCACHE_SERVER="$RINGCACHE_ROOT/.build/release/ringcache-server"
