@@ -88,7 +88,9 @@ SCRIPTS = {
         "ZREMRANGEBYSCORE z -inf (2", "ZRANGE z 0 -1 WITHSCORES", "ZREMRANGEBYRANK z 0 0", "ZRANGE z 0 -1",
         "ZADD p 1 a 2 b 3 c 4 d", "ZPOPMIN p", "ZPOPMAX p 2", "ZPOPMIN p 0", "ZPOPMIN nokey", "ZPOPMIN p -1",
         "BZPOPMIN p 0", "BZPOPMAX nokey z 0", "ZRANGE z 0 -1 WITHSCORES", "ZREM z zz", "ZREM z e f zz", "TYPE z",
-        "ZADD z -inf lo +inf hi", "ZRANGE z 0 -1 WITHSCORES", "ZSCORE z hi", "ZADD z INCR -inf hi", "SET str v",
+        "ZADD z -inf lo +inf hi", "ZRANGE z 0 -1 WITHSCORES", "ZSCORE z hi", "ZADD z INCR -inf hi",
+        "ZADD z 1e400 big", "ZADD z 1e-400 tiny", "ZADD z 0x1p3 hex", "ZINCRBY z 1e400 hex",
+        "ZRANGEBYSCORE z 1e400 +inf", "ZRANGEBYSCORE z -1e400 3 WITHSCORES", "ZADD z 12345678901234567 long", "ZSCORE z long", "SET str v",
         "ZADD str 1 a", "ZRANGE str 0 -1", "ZSCAN nokey 0", "OBJECT ENCODING z",
     ],
     "generic": [

@@ -105,8 +105,10 @@ extension Engine {
         return Int(value)
     }
 
+    /// A score for ZADD or ZINCRBY: like Redis (getDoubleFromObject), a number that overflows
+    /// to an infinity or underflows to zero is `ERR value is not a valid float`.
     static func float(_ bytes: UnsafeRawBufferPointer) throws(CommandError) -> Double {
-        guard let value = ByteParsing.double(bytes) else { throw .notFloat }
+        guard let value = ByteParsing.double(bytes, rangeChecked: true) else { throw .notFloat }
         return value
     }
 

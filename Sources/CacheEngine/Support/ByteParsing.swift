@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Parsing numbers and option names out of argument bytes without making Strings.
 enum ByteParsing {
     /// A signed 64-bit decimal exactly as Redis accepts it (util.c, string2ll): an optional `-`,
@@ -48,23 +56,43 @@ enum ByteParsing {
         return value
     }
 
-    /// A floating-point number as Redis accepts it (strtold over the whole argument): no
-    /// leading or trailing blanks; `inf` and `-inf` allowed, `nan` rejected.
-    static func double(_ bytes: UnsafeRawBufferPointer) -> Double? {
-        guard bytes.count > 0, bytes.count < 256 else { return nil }
-        let first = bytes[0]
-        let last = bytes[bytes.count - 1]
-        let blanks: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C]
-        guard !blanks.contains(first), !blanks.contains(last) else { return nil }
-        guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
-        let value: Double?
-        switch text.lowercased() {
-        case "inf", "+inf", "infinity", "+infinity": value = .infinity
-        case "-inf", "-infinity": value = -.infinity
-        default: value = Double(text)
+    /// A floating-point number as Redis accepts it (util.c, string2d: strtod over the whole
+    /// argument): no leading or trailing blanks; `inf`, `+infinity`, `-inf` in any case
+    /// allowed, `nan` refused. A magnitude past Double's range reads as an infinity, and one
+    /// below it as zero, unless `rangeChecked`: then, as for ZADD's scores in Redis, strtod's
+    /// ERANGE with an infinite or zero result refuses it.
+    ///
+    /// Called for every score of ZADD and friends, so the common case, a whole number, costs
+    /// neither a String nor strtod: up to 15 digits it is exact in a Double (10^15 < 2^53).
+    /// Contract: strtod reads '.' as the decimal point because nothing in the server calls
+    /// setlocale, so LC_NUMERIC stays "C".
+    static func double(_ bytes: UnsafeRawBufferPointer, rangeChecked: Bool = false) -> Double? {
+        let count = bytes.count
+        guard count > 0, count < 256 else { return nil }
+        guard !isBlank(bytes[0]), !isBlank(bytes[count - 1]) else { return nil }
+        if count <= 16, let whole = int64(bytes), whole.magnitude < 1_000_000_000_000_000 {
+            return Double(whole)
         }
-        guard let value, !value.isNaN else { return nil }
-        return value
+        // strtod stops at a NUL byte; Redis requires every byte read, so "1\0" is no float.
+        guard !bytes.contains(0) else { return nil }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: count + 1) { text -> Double? in
+            let start = text.baseAddress!
+            bytes.withMemoryRebound(to: CChar.self) { source in
+                start.initialize(from: source.baseAddress!, count: count)
+            }
+            start[count] = 0
+            var end: UnsafeMutablePointer<CChar>?
+            errno = 0
+            let value = strtod(start, &end)
+            guard end == start + count, !value.isNaN else { return nil }
+            if rangeChecked && errno == ERANGE && (value.isInfinite || value == 0) { return nil }
+            return value
+        }
+    }
+
+    /// The bytes C's isspace() accepts: space, \t, \n, \v, \f, \r.
+    private static func isBlank(_ byte: UInt8) -> Bool {
+        byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
     }
 
     /// Whether `bytes` equals the ASCII `word` ignoring case; `word` is given in upper case.
