@@ -7,30 +7,30 @@
 struct IndexedTable<Value> {
     private(set) var keys: ContiguousArray<[UInt8]> = []
     private(set) var values: ContiguousArray<Value> = []
-    private var positions: [[UInt8]: Int] = [:]
+    private var positions: [ByteKey: Int] = [:]
 
     init() {}
 
     var count: Int { keys.count }
     var isEmpty: Bool { keys.isEmpty }
 
-    func position(of key: [UInt8]) -> Int? { positions[key] }
+    func position(of key: [UInt8]) -> Int? { positions[ByteKey(key)] }
 
-    func position(of key: UnsafeRawBufferPointer) -> Int? { positions[Array(key)] }
+    func position(of key: UnsafeRawBufferPointer) -> Int? { positions[ByteKey(Array(key))] }
 
     subscript(key: [UInt8]) -> Value? {
-        positions[key].map { values[$0] }
+        positions[ByteKey(key)].map { values[$0] }
     }
 
     /// Sets `key` to `value`; returns the value it replaced, if any.
     @discardableResult
     mutating func set(_ key: [UInt8], _ value: Value) -> Value? {
-        if let position = positions[key] {
+        if let position = positions[ByteKey(key)] {
             let old = values[position]
             values[position] = value
             return old
         }
-        positions[key] = keys.count
+        positions[ByteKey(key)] = keys.count
         keys.append(key)
         values.append(value)
         return nil
@@ -39,14 +39,14 @@ struct IndexedTable<Value> {
     /// Removes `key`; returns its value if it was present.
     @discardableResult
     mutating func remove(_ key: [UInt8]) -> Value? {
-        guard let position = positions.removeValue(forKey: key) else { return nil }
+        guard let position = positions.removeValue(forKey: ByteKey(key)) else { return nil }
         let value = values[position]
         let lastKey = keys.removeLast()
         let lastValue = values.removeLast()
         if position < keys.count {
             keys[position] = lastKey
             values[position] = lastValue
-            positions[lastKey] = position
+            positions[ByteKey(lastKey)] = position
         }
         return value
     }

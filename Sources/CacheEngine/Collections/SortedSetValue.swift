@@ -7,7 +7,7 @@ final class SortedSetValue: CollectionValue {
     /// Pugh's p = 1/4, as Redis uses: an average of 1.33 levels per node.
     static let levelProbability: UInt64 = UInt64.max / 4
 
-    private(set) var scores: [[UInt8]: Double] = [:]
+    private(set) var scores: [ByteKey: Double] = [:]
     let header = SkipNode.make(member: [], score: 0, level: SortedSetValue.maxLevel)
     private(set) var tail: SkipNode?
     private var level = 1
@@ -33,7 +33,7 @@ final class SortedSetValue: CollectionValue {
     override var count: Int { scores.count }
     override var kind: ValueKind { .zset }
     override var encodingName: String {
-        scores.count <= 128 && !scores.keys.contains { $0.count > 64 } ? "listpack" : "skiplist"
+        scores.count <= 128 && !scores.keys.contains { $0.bytes.count > 64 } ? "listpack" : "skiplist"
     }
 
     /// A member's bytes, its node (object header, the node's header and 16 bytes per level in
@@ -44,31 +44,30 @@ final class SortedSetValue: CollectionValue {
 
     var first: SkipNode? { header[level: 0].forward }
 
-    func score(of member: [UInt8]) -> Double? { scores[member] }
+    func score(of member: [UInt8]) -> Double? { scores[ByteKey(member)] }
 
     // MARK: Updates
 
     /// Adds a member or changes its score. Returns whether the member is new.
     @discardableResult
     func set(_ member: [UInt8], score: Double) -> Bool {
-        if let old = scores[member] {
-            guard old != score else { return false }
-            let removed = delete(member: member, score: old)
-            let inserted = insert(member: member, score: score)
-            scores[member] = score
-            footprint += Self.cost(member: member.count, level: inserted.levelCount)
-                - Self.cost(member: member.count, level: removed?.levelCount ?? inserted.levelCount)
-            return false
+        // One hash lookup for both cases: the index takes the new score at once.
+        guard let old = scores.updateValue(score, forKey: ByteKey(member)) else {
+            let node = insert(member: member, score: score)
+            footprint += Self.cost(member: member.count, level: node.levelCount)
+            return true
         }
-        scores[member] = score
-        let node = insert(member: member, score: score)
-        footprint += Self.cost(member: member.count, level: node.levelCount)
-        return true
+        guard old != score else { return false }
+        let removed = delete(member: member, score: old)
+        let inserted = insert(member: member, score: score)
+        footprint += Self.cost(member: member.count, level: inserted.levelCount)
+            - Self.cost(member: member.count, level: removed?.levelCount ?? inserted.levelCount)
+        return false
     }
 
     @discardableResult
     func remove(_ member: [UInt8]) -> Bool {
-        guard let score = scores.removeValue(forKey: member) else { return false }
+        guard let score = scores.removeValue(forKey: ByteKey(member)) else { return false }
         if let node = delete(member: member, score: score) {
             footprint -= Self.cost(member: member.count, level: node.levelCount)
         }
@@ -154,7 +153,7 @@ final class SortedSetValue: CollectionValue {
 
     /// The 0-based rank of a member in ascending order.
     func rank(of member: [UInt8]) -> Int? {
-        guard let score = scores[member] else { return nil }
+        guard let score = scores[ByteKey(member)] else { return nil }
         var rank = 0
         var node = header
         for index in stride(from: level - 1, through: 0, by: -1) {
