@@ -12,22 +12,10 @@ medians with ops/s and p99.
     python3 bench/cpu_per_request.py [--rounds 3] [--requests 400000]
 """
 import argparse
-import os
 import statistics
 
-from benchlib import start_redis, start_ringcache
+from benchlib import cpu_seconds, start_redis, start_ringcache
 from compare import redis_benchmark
-
-TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> tuple[float, float]:
-    """(user, system) CPU seconds of every thread of `pid` so far."""
-    with open(f"/proc/{pid}/stat") as stat:
-        # The command name may hold spaces; the fields after its closing parenthesis do not.
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) / TICKS_PER_SECOND, int(fields[12]) / TICKS_PER_SECOND
-
 
 def measure(server, test: str, requests: int) -> dict[str, float]:
     arguments = ["-t", test, "-d", "32", "-r", "1000000", "-c", "50", "-P", "1"]
