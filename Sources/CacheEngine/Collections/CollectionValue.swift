@@ -33,9 +33,11 @@ class CollectionValue {
         length == 0 ? 0 : (32 + length + 8 + 15) & ~15
     }
 
-    /// What one entry of a Swift dictionary or array of references costs beyond its
-    /// elements: slots at the 3/4 load factor plus index bookkeeping.
-    static let slotCost = 24
+    /// What a key of an `IndexedTable` costs beyond its bytes: its reference in the dense
+    /// array (8) and its share of the index (8-byte slots kept between 3/8 and 3/4 full, 14
+    /// on average), rounded up. A hash's value adds one more array slot, `valueSlotCost`.
+    static let indexedKeyCost = 24
+    static let valueSlotCost = 8
     /// The object itself.
     static let objectCost = 64
 }

@@ -15,20 +15,32 @@ final class HashValue: CollectionValue {
     }
 
     static func cost(field: Int, value: Int) -> Int {
-        elementCost(field) + elementCost(value) + 2 * slotCost
+        elementCost(field) + elementCost(value) + indexedKeyCost + valueSlotCost
     }
 
     /// The value of a field as clients see it.
     func value(_ field: [UInt8]) -> [UInt8]? { table[field]?.bytes }
 
+    func value(_ field: UnsafeRawBufferPointer) -> [UInt8]? { table[field]?.bytes }
+
     /// Sets a field; returns whether it is new.
     @discardableResult
     func set(_ field: [UInt8], _ value: StoredBytes) -> Bool {
-        if let old = table.set(field, value) {
+        noteSet(fieldCount: field.count, value, replacing: table.set(field, value))
+    }
+
+    /// Sets a field straight from argument bytes, copying them only when the field is new.
+    @discardableResult
+    func set(_ field: UnsafeRawBufferPointer, _ value: StoredBytes) -> Bool {
+        noteSet(fieldCount: field.count, value, replacing: table.set(field, value))
+    }
+
+    private func noteSet(fieldCount: Int, _ value: StoredBytes, replacing old: StoredBytes?) -> Bool {
+        if let old {
             footprint += Self.elementCost(value.storedCount) - Self.elementCost(old.storedCount)
             return false
         }
-        footprint += Self.cost(field: field.count, value: value.storedCount)
+        footprint += Self.cost(field: fieldCount, value: value.storedCount)
         return true
     }
 
@@ -39,6 +51,11 @@ final class HashValue: CollectionValue {
 
     @discardableResult
     func remove(_ field: [UInt8]) -> Bool {
+        field.withUnsafeBytes { remove($0) }
+    }
+
+    @discardableResult
+    func remove(_ field: UnsafeRawBufferPointer) -> Bool {
         guard let old = table.remove(field) else { return false }
         footprint -= Self.cost(field: field.count, value: old.storedCount)
         return true
@@ -81,17 +98,32 @@ final class SetValue: CollectionValue {
 
     func contains(_ member: [UInt8]) -> Bool { table.position(of: member) != nil }
 
+    func contains(_ member: UnsafeRawBufferPointer) -> Bool { table.position(of: member) != nil }
+
     @discardableResult
     func insert(_ member: [UInt8]) -> Bool {
         guard table.set(member, ()) == nil else { return false }
-        footprint += Self.elementCost(member.count) + 2 * Self.slotCost
+        footprint += Self.elementCost(member.count) + Self.indexedKeyCost
+        return true
+    }
+
+    /// Adds a member straight from argument bytes, copying them only when it is new.
+    @discardableResult
+    func insert(_ member: UnsafeRawBufferPointer) -> Bool {
+        guard table.set(member, ()) == nil else { return false }
+        footprint += Self.elementCost(member.count) + Self.indexedKeyCost
         return true
     }
 
     @discardableResult
     func remove(_ member: [UInt8]) -> Bool {
+        member.withUnsafeBytes { remove($0) }
+    }
+
+    @discardableResult
+    func remove(_ member: UnsafeRawBufferPointer) -> Bool {
         guard table.remove(member) != nil else { return false }
-        footprint -= Self.elementCost(member.count) + 2 * Self.slotCost
+        footprint -= Self.elementCost(member.count) + Self.indexedKeyCost
         return true
     }
 

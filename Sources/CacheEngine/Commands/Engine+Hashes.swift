@@ -7,7 +7,7 @@ extension Engine {
         guard argv.count % 2 == 0 else { throw CommandError(ErrorReply.wrongArity(ByteParsing.string(argv[0]).lowercased())) }
         let added = try mutate(argv[1], HashValue.init, create: true, now: now) { hash in
             var added = 0
-            for index in stride(from: 2, to: argv.count, by: 2) where hash.set(Array(argv[index]), stored(argv[index + 1])) {
+            for index in stride(from: 2, to: argv.count, by: 2) where hash.set(argv[index], stored(argv[index + 1])) {
                 added += 1
             }
             return added
@@ -27,7 +27,7 @@ extension Engine {
     }
 
     func hget(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
-        if let value = try readable(argv[1], HashValue.self, now: now)?.value(Array(argv[2])) {
+        if let value = try readable(argv[1], HashValue.self, now: now)?.value(argv[2]) {
             writer.bulk(value)
         } else {
             writer.null()
@@ -38,20 +38,20 @@ extension Engine {
         let hash = try readable(argv[1], HashValue.self, now: now)
         writer.arrayHeader(argv.count - 2)
         for index in 2..<argv.count {
-            if let value = hash?.value(Array(argv[index])) { writer.bulk(value) } else { writer.null() }
+            if let value = hash?.value(argv[index]) { writer.bulk(value) } else { writer.null() }
         }
     }
 
     func hdel(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         let removed = try mutate(argv[1], HashValue.init, create: false, now: now) { hash in
-            (2..<argv.count).reduce(0) { $0 + (hash.remove(Array(argv[$1])) ? 1 : 0) }
+            (2..<argv.count).reduce(0) { $0 + (hash.remove(argv[$1]) ? 1 : 0) }
         } ?? 0
         if removed > 0 { notify(.hash, "hdel", argv[1]) }
         writer.integer(removed)
     }
 
     func hexists(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
-        writer.integer(try readable(argv[1], HashValue.self, now: now)?.table[Array(argv[2])] == nil ? 0 : 1)
+        writer.integer(try readable(argv[1], HashValue.self, now: now)?.table[argv[2]] == nil ? 0 : 1)
     }
 
     func hlen(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
@@ -59,7 +59,7 @@ extension Engine {
     }
 
     func hstrlen(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
-        writer.integer(try readable(argv[1], HashValue.self, now: now)?.table[Array(argv[2])]?.count ?? 0)
+        writer.integer(try readable(argv[1], HashValue.self, now: now)?.table[argv[2]]?.count ?? 0)
     }
 
     enum HashPart { case keys, values, all }

@@ -4,7 +4,7 @@ import RESP
 extension Engine {
     func sadd(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         let added = try mutate(argv[1], SetValue.init, create: true, now: now) { set in
-            (2..<argv.count).reduce(0) { $0 + (set.insert(Array(argv[$1])) ? 1 : 0) }
+            (2..<argv.count).reduce(0) { $0 + (set.insert(argv[$1]) ? 1 : 0) }
         } ?? 0
         if added > 0 { notify(.set, "sadd", argv[1]) }
         writer.integer(added)
@@ -12,20 +12,20 @@ extension Engine {
 
     func srem(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         let removed = try mutate(argv[1], SetValue.init, create: false, now: now) { set in
-            (2..<argv.count).reduce(0) { $0 + (set.remove(Array(argv[$1])) ? 1 : 0) }
+            (2..<argv.count).reduce(0) { $0 + (set.remove(argv[$1]) ? 1 : 0) }
         } ?? 0
         if removed > 0 { notify(.set, "srem", argv[1]) }
         writer.integer(removed)
     }
 
     func sismember(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
-        writer.integer(try readable(argv[1], SetValue.self, now: now)?.contains(Array(argv[2])) == true ? 1 : 0)
+        writer.integer(try readable(argv[1], SetValue.self, now: now)?.contains(argv[2]) == true ? 1 : 0)
     }
 
     func smismember(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         let set = try readable(argv[1], SetValue.self, now: now)
         writer.arrayHeader(argv.count - 2)
-        for index in 2..<argv.count { writer.integer(set?.contains(Array(argv[index])) == true ? 1 : 0) }
+        for index in 2..<argv.count { writer.integer(set?.contains(argv[index]) == true ? 1 : 0) }
     }
 
     func smembers(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {

@@ -1,0 +1,63 @@
+import Testing
+
+@testable import CacheEngine
+
+@Suite("the collections' indexed table")
+struct IndexedTableTests {
+    /// Random sets and removals over a small key space (so runs collide and deletions shift
+    /// them back), checked against a dictionary after every step: every key found at a
+    /// position holding it, every absent key absent, values and counts equal.
+    @Test("agrees with a dictionary over random inserts, updates and removals", arguments: [1, 2, 3])
+    func model(seed: UInt64) {
+        var random = SplitMix64(seed: seed)
+        var table = IndexedTable<Int>()
+        var model: [[UInt8]: Int] = [:]
+        let universe: [[UInt8]] = (0..<300).map { index in
+            // Lengths 0 to 40, so the empty key and keys longer than one word are covered.
+            Array("k\(index)".utf8) + Array(repeating: UInt8(index % 251), count: index % 41)
+        } + [[]]
+        for step in 0..<20_000 {
+            let key = universe[Int(random.next() % UInt64(universe.count))]
+            switch random.next() % 10 {
+            case 0..<5:
+                #expect(table.set(key, step) == model.updateValue(step, forKey: key))
+            case 5..<9:
+                #expect(table.remove(key) == model.removeValue(forKey: key))
+            default:
+                if random.next() % 50 == 0 {
+                    table.removeAll()
+                    model.removeAll()
+                }
+            }
+            #expect(table.count == model.count)
+            if step % 97 == 0 {
+                for candidate in universe {
+                    let position = table.position(of: candidate)
+                    #expect((position != nil) == (model[candidate] != nil), "step \(step)")
+                    if let position {
+                        #expect(table.keys[position] == candidate)
+                        #expect(table.values[position] == model[candidate])
+                    }
+                    #expect(candidate.withUnsafeBytes { table[$0] } == model[candidate])
+                }
+            }
+        }
+        // The index stays at most 3/4 full.
+        #expect(table.count * 4 <= table.indexCapacity * 3 || table.count == 0)
+    }
+
+    @Test("grows through many keys and shrinks back to nothing")
+    func growAndDrain() {
+        var table = IndexedTable<Void>()
+        let keys = (0..<50_000).map { Array("member:\($0)".utf8) }
+        for key in keys { #expect(table.set(key, ()) == nil) }
+        #expect(table.count == keys.count)
+        for key in keys where key.last! % 2 == 0 { #expect(table.remove(key) != nil) }
+        for key in keys {
+            #expect((table.position(of: key) != nil) == (key.last! % 2 != 0))
+        }
+        for key in keys { table.remove(key) }
+        #expect(table.isEmpty)
+        #expect(table.position(of: keys[0]) == nil)
+    }
+}
