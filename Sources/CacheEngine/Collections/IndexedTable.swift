@@ -18,8 +18,9 @@ import Darwin
 /// to look it up, and its bytes are hashed in one call.
 ///
 /// A lookup compares the stored hash before it touches a key, so a probe costs a key's
-/// cache line only on a probable match. Hashes are seeded per process (`hashSeed`), as the
-/// keyspace's are, so clients cannot aim collisions at one member list.
+/// cache line only on a probable match. Hashes are seeded per process
+/// (`collectionKeyHasher`), as the keyspace's are, so clients cannot aim collisions at one
+/// member list.
 struct IndexedTable<Value> {
     private(set) var keys: ContiguousArray<[UInt8]> = []
     private(set) var values: ContiguousArray<Value> = []
