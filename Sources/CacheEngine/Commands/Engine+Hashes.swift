@@ -18,9 +18,8 @@ extension Engine {
 
     func hsetnx(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         let added = try mutate(argv[1], HashValue.init, create: true, now: now) { hash in
-            let field = Array(argv[2])
-            guard hash.table[field] == nil else { return false }
-            return hash.set(field, stored(argv[3]))
+            guard hash.table[argv[2]] == nil else { return false }
+            return hash.set(argv[2], stored(argv[3]))
         } ?? false
         if added { notify(.hash, "hset", argv[1]) }
         writer.integer(added ? 1 : 0)
@@ -90,7 +89,7 @@ extension Engine {
     func hincrby(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         guard let increment = ByteParsing.int64(argv[3]) else { throw .notInteger }
         let result = try mutate(argv[1], HashValue.init, create: true, now: now) { hash throws(CommandError) in
-            let field = Array(argv[2])
+            let field = argv[2]
             var current: Int64 = 0
             if let old = hash.value(field) {
                 guard let parsed = old.withUnsafeBytes({ ByteParsing.int64($0) }) else { throw CommandError("ERR hash value is not an integer") }
@@ -98,7 +97,7 @@ extension Engine {
             }
             let (sum, overflow) = current.addingReportingOverflow(increment)
             guard !overflow else { throw CommandError(ErrorReply.overflow) }
-            hash.set(field, Array(String(sum).utf8))
+            hash.set(field, .plain(Array(String(sum).utf8)))
             return sum
         } ?? Int64(0)
         notify(.hash, "hincrby", argv[1])
@@ -108,7 +107,7 @@ extension Engine {
     func hincrbyfloat(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         guard let increment = ByteParsing.double(argv[3]) else { throw .notFloat }
         let result = try mutate(argv[1], HashValue.init, create: true, now: now) { hash throws(CommandError) in
-            let field = Array(argv[2])
+            let field = argv[2]
             var current = 0.0
             if let old = hash.value(field) {
                 guard let parsed = old.withUnsafeBytes({ ByteParsing.double($0) }) else { throw CommandError("ERR hash value is not a float") }
@@ -117,7 +116,7 @@ extension Engine {
             let sum = current + increment
             guard sum.isFinite else { throw CommandError(ErrorReply.nanOrInfinity) }
             let text = Array(NumberFormatting.humanDouble(sum).utf8)
-            hash.set(field, text)
+            hash.set(field, .plain(text))
             return text
         } ?? [UInt8]()
         notify(.hash, "hincrbyfloat", argv[1])
