@@ -5,8 +5,9 @@ import Testing
 @Suite("the collections' indexed table")
 struct IndexedTableTests {
     /// Random sets and removals over a small key space (so runs collide and deletions shift
-    /// them back), checked against a dictionary after every step: every key found at a
-    /// position holding it, every absent key absent, values and counts equal.
+    /// them back), checked against a dictionary: the replaced or removed value and the count
+    /// after every step, and every 97 steps every key of the space, found at a position
+    /// holding it with the model's value, or absent when the model has no such key.
     @Test("agrees with a dictionary over random inserts, updates and removals", arguments: [1, 2, 3])
     func model(seed: UInt64) {
         var random = SplitMix64(seed: seed)
