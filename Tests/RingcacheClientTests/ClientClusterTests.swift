@@ -62,6 +62,37 @@ import Testing
         try await waitUntil("the client learns the new table", timeout: .seconds(5)) { client.topology?.endpoints.count == 3 }
     }
 
+    /// With `readFromReplicas`, reads of a key go to its primary and its replica in turn
+    /// (each connection sent READONLY), and never to a node that does not own the slot.
+    @Test func readsFromReplicasSpreadOverTheSlotsOwners() async throws {
+        let servers = try await Self.cluster(3)
+        defer { servers.stopAll() }
+        var configuration = RingcacheClient.Configuration(seeds: [Endpoint(host: "127.0.0.1", port: servers.ports[0])])
+        configuration.readFromReplicas = true
+        let client = try await RingcacheClient(configuration: configuration)
+        defer { client.close() }
+        let slot = RingcacheClient.slot(for: "read:spread")
+        let owners = try #require(client.topology.map { [$0.primary(of: slot)!] + $0.replicas(of: slot) })
+        #expect(owners.count == 2, "cluster-replicas 1: a primary and a replica")
+        try await client.set("read:spread", "everywhere")
+        let sizes = { servers.ports.map { Int(ServerProcesses.ask($0, "DBSIZE")?.dropFirst() ?? "") ?? -1 } }
+        try await waitUntil("the key on its replica", timeout: .seconds(10)) { sizes().reduce(0, +) == 2 }
+        func getCalls(_ port: Int) -> Int {
+            let stats = ServerProcesses.askAll(port, "INFO commandstats") ?? ""
+            guard let line = stats.split(separator: "\r\n").first(where: { $0.hasPrefix("cmdstat_get:calls=") }) else { return 0 }
+            return Int(line.dropFirst("cmdstat_get:calls=".count).prefix { $0.isNumber }) ?? -1
+        }
+        for _ in 0..<100 { #expect(try await client.get("read:spread") == Array("everywhere".utf8)) }
+        let calls = servers.ports.map { port in (port: port, calls: getCalls(port)) }
+        for (port, count) in calls {
+            if owners.contains(Endpoint(host: "127.0.0.1", port: port)) {
+                #expect(count >= 40, "owner \(port) served \(count) of 100 reads: \(calls)")
+            } else {
+                #expect(count == 0, "node \(port) does not own the slot but served \(count) reads")
+            }
+        }
+    }
+
     @Test func aKilledNodeCostsErrorsOnlyUntilTheClusterMarksItDead() async throws {
         let servers = try await Self.cluster(3)
         defer { servers.stopAll() }
