@@ -1,3 +1,4 @@
+import NIOCore
 import RESP
 import Testing
 
@@ -146,6 +147,37 @@ struct StringCommandTests {
         h.run("SET", "s", "x")
         #expect(h.run("INCRBYFLOAT", "s", "1") == .error("ERR value is not a valid float"))
     }
+
+    #if arch(x86_64) || arch(i386)
+    @Test("INCRBYFLOAT adds in long double, as Redis on x86 does")
+    func longDoubles() {
+        let h = EngineHarness()
+        #expect(h.run("INCRBYFLOAT", "f", "0.1") == .bulk("0.1"))
+        #expect(h.run("INCRBYFLOAT", "f", "0.2") == .bulk("0.3"), "in doubles this is 0.30000000000000004")
+        #expect(h.run("INCRBYFLOAT", "f", "-0.3") == .bulk("0"), "-0 is written 0")
+        // Past Double's range, within long double's: plain digits of the nearest Float80.
+        let big = h.run("INCRBYFLOAT", "big", "1e400")
+        guard case .bulkString(let buffer) = big else {
+            Issue.record("INCRBYFLOAT big 1e400 answered \(big)")
+            return
+        }
+        let digits = String(buffer: buffer)
+        #expect(digits.count == 401 && digits.hasPrefix("1000000000000000000") && digits.allSatisfy(\.isNumber))
+        #expect(h.run("INCRBYFLOAT", "x", "1e5000") == .error("ERR value is not a valid float"), "past long double's range")
+        #expect(h.run("INCRBYFLOAT", "x", "1e-5000") == .error("ERR value is not a valid float"), "underflows to zero")
+        #expect(h.run("INCRBYFLOAT", "x", " 1") == .error("ERR value is not a valid float"))
+        #expect(h.run("INCRBYFLOAT", "x", "1 ") == .error("ERR value is not a valid float"))
+        #expect(h.run("INCRBYFLOAT", "x", "nan") == .error("ERR value is not a valid float"))
+        #expect(h.run("INCRBYFLOAT", "x", "0x10") == .bulk("16"), "strtold reads hex")
+        #expect(h.run("INCRBYFLOAT", "m", "1.18e4932") != .error("ERR value is not a valid float"))
+        #expect(h.run("INCRBYFLOAT", "m", "1.18e4932") == .error("ERR increment would produce NaN or Infinity"))
+        #expect(h.run("HINCRBYFLOAT", "h", "f", "0.1") == .bulk("0.1"))
+        #expect(h.run("HINCRBYFLOAT", "h", "f", "0.2") == .bulk("0.3"))
+        #expect(h.run("HINCRBYFLOAT", "h", "f", "inf") == .error("ERR value is NaN or Infinity"))
+        h.run("HSET", "h", "huge", "1e5000")
+        #expect(h.run("HINCRBYFLOAT", "h", "huge", "1") == .error("ERR hash value is not a float"))
+    }
+    #endif
 
     @Test("APPEND and STRLEN")
     func appendStrlen() {

@@ -93,6 +93,19 @@ SCRIPTS = {
         "ZRANGEBYSCORE z 1e400 +inf", "ZRANGEBYSCORE z -1e400 3 WITHSCORES", "ZADD z 12345678901234567 long", "ZSCORE z long", "SET str v",
         "ZADD str 1 a", "ZRANGE str 0 -1", "ZSCAN nokey 0", "OBJECT ENCODING z",
     ],
+    # INCRBYFLOAT and HINCRBYFLOAT add in long double (x87 80-bit here, as in Redis) and
+    # store plain decimals; GET shows the stored text where the client would parse a float.
+    "float": [
+        "INCRBYFLOAT f 0.1", "INCRBYFLOAT f 0.2", "GET f", "INCRBYFLOAT f -0.3", "GET f", "INCRBYFLOAT f 10.5",
+        "INCRBYFLOAT f 5.0e3", "INCRBYFLOAT f 1e20", "GET f", "INCRBYFLOAT g -0.0001", "GET g",
+        "INCRBYFLOAT big 1e400", "GET big", "INCRBYFLOAT big -1e400", "GET big", "INCRBYFLOAT x 1e5000",
+        "INCRBYFLOAT x 1e-5000", "INCRBYFLOAT x 1e-4940", "GET x", "INCRBYFLOAT x 0x10", "INCRBYFLOAT x nan",
+        "INCRBYFLOAT x inf", "INCRBYFLOAT x 1.", "INCRBYFLOAT x .5", "GET x", "INCRBYFLOAT m 1.18e4932", "GET m",
+        "INCRBYFLOAT m 1.18e4932", "SET s 3.0e3", "INCRBYFLOAT s 1.5", "GET s", "SET t 1e5000", "INCRBYFLOAT t 1",
+        "SET u abc", "INCRBYFLOAT u 1", "INCRBYFLOAT d 1.7976931348623157e308", "INCRBYFLOAT d 1.7976931348623157e308",
+        "GET d", "HINCRBYFLOAT h f 0.1", "HINCRBYFLOAT h f 0.2", "HGET h f", "HINCRBYFLOAT h f 1e400", "HGET h f",
+        "HSET h huge 1e5000", "HINCRBYFLOAT h huge 1", "HINCRBYFLOAT h f x", "HINCRBYFLOAT h f inf",
+    ],
     "generic": [
         "HSET h f v", "RPUSH l a", "SADD s m", "ZADD z 1 m", "SET str v", "TYPE h", "TYPE l", "TYPE s", "TYPE z",
         "EXPIRE h 100", "TTL h", "PERSIST h", "TTL h", "RENAME h h2", "HGET h2 f", "EXISTS h", "RENAME l s",

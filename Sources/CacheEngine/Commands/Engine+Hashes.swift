@@ -104,18 +104,21 @@ extension Engine {
         writer.integer(Int(result))
     }
 
+    /// HINCRBYFLOAT key field increment, in `long double` as Redis computes it (t_hash.c).
     func hincrbyfloat(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
-        guard let increment = ByteParsing.double(argv[3]) else { throw .notFloat }
+        guard let increment = ByteParsing.longDouble(argv[3]) else { throw .notFloat }
+        // Checked before the key, as Redis 7 does; INCRBYFLOAT has no such check.
+        guard increment.isFinite else { throw CommandError("ERR value is NaN or Infinity") }
         let result = try mutate(argv[1], HashValue.init, create: true, now: now) { hash throws(CommandError) in
             let field = argv[2]
-            var current = 0.0
+            var current: LongDouble = 0
             if let old = hash.value(field) {
-                guard let parsed = old.withUnsafeBytes({ ByteParsing.double($0) }) else { throw CommandError("ERR hash value is not a float") }
+                guard let parsed = old.withUnsafeBytes({ ByteParsing.longDouble($0) }) else { throw CommandError("ERR hash value is not a float") }
                 current = parsed
             }
             let sum = current + increment
             guard sum.isFinite else { throw CommandError(ErrorReply.nanOrInfinity) }
-            let text = Array(NumberFormatting.humanDouble(sum).utf8)
+            let text = NumberFormatting.humanLongDouble(sum)
             hash.set(field, .plain(text))
             return text
         } ?? [UInt8]()

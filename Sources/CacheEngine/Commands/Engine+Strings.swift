@@ -253,21 +253,22 @@ extension Engine {
         }
         writer.integer(Int(result))
     }
+    /// INCRBYFLOAT key increment, in `long double` as Redis computes it (t_string.c).
     func incrbyfloat(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) {
         let key = argv[1]
-        var current = 0.0
+        var current: LongDouble = 0
         if let (_, entry) = keyspace.findLive(key, hash: keyspace.hash(key), now: now) {
             guard entry.kind == .string else {
                 writer.error(ErrorReply.wrongType)
                 return
             }
-            guard let value = withPlainValue(entry, { ByteParsing.double($0) }) else {
+            guard let value = withPlainValue(entry, { ByteParsing.longDouble($0) }) else {
                 writer.error(ErrorReply.notFloat)
                 return
             }
             current = value
         }
-        guard let increment = ByteParsing.double(argv[2]) else {
+        guard let increment = ByteParsing.longDouble(argv[2]) else {
             writer.error(ErrorReply.notFloat)
             return
         }
@@ -276,11 +277,10 @@ extension Engine {
             writer.error(ErrorReply.nanOrInfinity)
             return
         }
-        var text = NumberFormatting.humanDouble(result)
-        text.withUTF8 { utf8 in
-            storeString(key, value: UnsafeRawBufferPointer(utf8), expiry: .keep, now: now)
+        NumberFormatting.humanLongDouble(result).withUnsafeBytes { text in
+            storeString(key, value: text, expiry: .keep, now: now)
             notify(.string, "incrbyfloat", key)
-            writer.bulk(UnsafeRawBufferPointer(utf8))
+            writer.bulk(text)
         }
     }
 

@@ -75,18 +75,26 @@ enum ByteParsing {
         }
         // strtod stops at a NUL byte; Redis requires every byte read, so "1\0" is no float.
         guard !bytes.contains(0) else { return nil }
-        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: count + 1) { text -> Double? in
-            let start = text.baseAddress!
-            bytes.withMemoryRebound(to: CChar.self) { source in
-                start.initialize(from: source.baseAddress!, count: count)
-            }
-            start[count] = 0
+        return withTerminatedCopy(bytes) { start -> Double? in
             var end: UnsafeMutablePointer<CChar>?
             errno = 0
             let value = strtod(start, &end)
             guard end == start + count, !value.isNaN else { return nil }
             if rangeChecked && errno == ERANGE && (value.isInfinite || value == 0) { return nil }
             return value
+        }
+    }
+
+    /// Runs `body` on a NUL-terminated copy of `bytes` on the stack, for C's parsers.
+    private static func withTerminatedCopy<Result>(_ bytes: UnsafeRawBufferPointer,
+                                                   _ body: (UnsafeMutablePointer<CChar>) -> Result) -> Result {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { text in
+            let start = text.baseAddress!
+            bytes.withMemoryRebound(to: CChar.self) { source in
+                if let source = source.baseAddress { start.initialize(from: source, count: bytes.count) }
+            }
+            start[bytes.count] = 0
+            return body(start)
         }
     }
 
@@ -111,42 +119,75 @@ enum ByteParsing {
     }
 }
 
+/// The type Redis does INCRBYFLOAT and HINCRBYFLOAT in: C's `long double`, which on x86 is
+/// the x87 80-bit extended format, as Float80 is. So `0.1 + 0.2` prints `0.3`, and `1e400` is
+/// a number, exactly as in Redis built for the same machine. Other architectures fall back to
+/// Double: Swift has no 128-bit float, so there the results differ in the last digits.
+#if arch(x86_64) || arch(i386)
+public typealias LongDouble = Float80
+#else
+public typealias LongDouble = Double
+#endif
+
+extension ByteParsing {
+    /// Redis's limit on the text of a `long double` (util.h, MAX_LONG_DOUBLE_CHARS): the
+    /// longest one printed with `%.17Lf` (LDBL_MAX) is about 4,950 characters.
+    static let maxLongDoubleCharacters = 5 * 1024
+
+    /// A `long double` as Redis accepts one (util.c, string2ld: strtold over the whole
+    /// argument): no leading blank and nothing left over; `nan` refused; a magnitude past the
+    /// type's range (strtold's ERANGE with an infinite or zero result) refused; `inf` and hex
+    /// floats (`0x1p3`) allowed, as strtold reads them. Contract: LC_NUMERIC stays "C" (see
+    /// `double`).
+    static func longDouble(_ bytes: UnsafeRawBufferPointer) -> LongDouble? {
+        let count = bytes.count
+        guard count > 0, count < maxLongDoubleCharacters, !isBlank(bytes[0]), !bytes.contains(0) else { return nil }
+        return withTerminatedCopy(bytes) { start -> LongDouble? in
+            var end: UnsafeMutablePointer<CChar>?
+            errno = 0
+            #if arch(x86_64) || arch(i386)
+            let value = strtold(start, &end)
+            #else
+            let value = strtod(start, &end)
+            #endif
+            guard end == start + count, !value.isNaN, errno != EINVAL else { return nil }
+            if errno == ERANGE && (value.isInfinite || value == 0) { return nil }
+            return value
+        }
+    }
+}
+
 /// Formatting numbers the way Redis replies with them.
 public enum NumberFormatting {
-    /// A double in plain decimal notation with no exponent and no trailing zeros, as Redis's
-    /// INCRBYFLOAT stores it (util.c, ld2string in human-friendly mode): `10.5`, `3`, `-0.001`.
-    public static func humanDouble(_ value: Double) -> String {
-        if value == 0 { return "0" }
-        let description = "\(value)"
-        guard let exponentIndex = description.firstIndex(where: { $0 == "e" || $0 == "E" }) else {
-            return trimFraction(description)
+    /// A finite `long double` as INCRBYFLOAT and HINCRBYFLOAT store it (util.c, ld2string in
+    /// LD_STR_HUMAN mode): `%.17Lf`, then the fraction's trailing zeros and a bare point
+    /// dropped, and `-0` written `0`. So `10.5`, `3`, `-0.001`, `0.3` (for 0.1 + 0.2), and a
+    /// number as large as 1e400 in plain digits. 17 digits after the point round away the
+    /// binary representation's noise in what people add (Redis's comment says as much).
+    public static func humanLongDouble(_ value: LongDouble) -> [UInt8] {
+        precondition(value.isFinite, "callers refuse NaN and infinities first")
+        return [UInt8](unsafeUninitializedCapacity: ByteParsing.maxLongDoubleCharacters) { buffer, initialized in
+            let capacity = buffer.count
+            var length = buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: capacity) { text in
+                withVaList([value]) { arguments in
+                    #if arch(x86_64) || arch(i386)
+                    Int(vsnprintf(text, capacity, "%.17Lf", arguments))
+                    #else
+                    Int(vsnprintf(text, capacity, "%.17f", arguments))
+                    #endif
+                }
+            }
+            // LDBL_MAX prints in about 4,950 characters: it always fits.
+            length = min(length, capacity - 1)
+            if buffer[0..<length].contains(UInt8(ascii: ".")) {
+                while buffer[length - 1] == UInt8(ascii: "0") { length -= 1 }
+                if buffer[length - 1] == UInt8(ascii: ".") { length -= 1 }
+            }
+            if length == 2 && buffer[0] == UInt8(ascii: "-") && buffer[1] == UInt8(ascii: "0") {
+                buffer[0] = UInt8(ascii: "0")
+                length = 1
+            }
+            initialized = length
         }
-        let mantissa = description[..<exponentIndex]
-        guard let exponent = Int(description[description.index(after: exponentIndex)...]) else { return description }
-        let negative = mantissa.hasPrefix("-")
-        let unsigned = negative ? mantissa.dropFirst() : mantissa[...]
-        let parts = unsigned.split(separator: ".", omittingEmptySubsequences: false)
-        let integerDigits = String(parts[0])
-        let fractionDigits = parts.count > 1 ? String(parts[1]) : ""
-        var digits = integerDigits + fractionDigits
-        var pointPosition = integerDigits.count + exponent
-        if pointPosition <= 0 {
-            digits = String(repeating: "0", count: -pointPosition + 1) + digits
-            pointPosition = 1
-        } else if pointPosition > digits.count {
-            digits += String(repeating: "0", count: pointPosition - digits.count)
-        }
-        let integerPart = digits.prefix(pointPosition)
-        let fractionPart = digits.dropFirst(pointPosition)
-        let plain = fractionPart.isEmpty ? String(integerPart) : "\(integerPart).\(fractionPart)"
-        return (negative ? "-" : "") + trimFraction(plain)
-    }
-
-    private static func trimFraction(_ text: String) -> String {
-        guard text.contains(".") else { return text }
-        var trimmed = Substring(text)
-        while trimmed.hasSuffix("0") { trimmed = trimmed.dropLast() }
-        if trimmed.hasSuffix(".") { trimmed = trimmed.dropLast() }
-        return String(trimmed)
     }
 }
