@@ -5,7 +5,7 @@ import Testing
 @testable import CacheEngine
 
 /// The collection types through their commands, against simple models where the reply
-/// depends on many operations (the skip list, the ring buffer).
+/// depends on many operations (the skip list, the packed list's chunks).
 @Suite("hashes, lists, sets, sorted sets")
 struct CollectionCommandTests {
     static func strings(_ value: RESPValue) -> [String] {
@@ -66,7 +66,7 @@ struct CollectionCommandTests {
         #expect(h.engine.keyspace.memoryUsed == empty)
     }
 
-    @Test("the list's ring buffer agrees with an array model over random operations")
+    @Test("the packed list agrees with an array model over random operations")
     func listModel() {
         let h = EngineHarness()
         var model: [String] = []

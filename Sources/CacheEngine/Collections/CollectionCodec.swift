@@ -62,7 +62,7 @@ struct CollectionReader {
 }
 
 extension Array where Element == UInt8 {
-    mutating func appendBlob(_ blob: [UInt8]) {
+    mutating func appendBlob(_ blob: some Collection<UInt8>) {
         appendUVarint(blob.count)
         append(contentsOf: blob)
     }

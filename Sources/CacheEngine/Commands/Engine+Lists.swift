@@ -21,8 +21,13 @@ extension Engine {
     func push(_ argv: Argv, _ end: End, onlyIfExists: Bool, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         let length = try mutate(argv[1], ListValue.init, create: !onlyIfExists, now: now) { list in
             for index in 2..<argv.count {
-                let element = stored(argv[index])
-                if end == .left { list.pushFront(element) } else { list.pushBack(element) }
+                // Straight from the argument into the list's chunk (or from the compressor's
+                // buffer), with no array per element.
+                if let compressed = compressor.compress(argv[index]) {
+                    list.push(compressed, compressed: true, atFront: end == .left)
+                } else {
+                    list.push(argv[index], compressed: false, atFront: end == .left)
+                }
             }
             return list.count
         } ?? 0
@@ -65,7 +70,10 @@ extension Engine {
             return
         }
         writer.arrayHeader(range.count)
-        for index in range { writer.bulk(list[index]) }
+        list.forEach(from: range.lowerBound, through: range.upperBound) { _, element in
+            writer.bulk(element)
+            return true
+        }
     }
 
     func lindex(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
@@ -195,13 +203,13 @@ extension Engine {
             let wanted = count.map { $0 == 0 ? Int.max : $0 } ?? 1
             var toSkip = abs(rank) - 1
             var scanned = 0
-            var position = rank > 0 ? 0 : list.count - 1
-            while position >= 0 && position < list.count && matches.count < wanted && (maxLength == 0 || scanned < maxLength) {
-                if list[position] == element {
+            list.forEach(from: 0, through: list.count - 1, reversed: rank < 0) { position, candidate in
+                guard matches.count < wanted && (maxLength == 0 || scanned < maxLength) else { return false }
+                if candidate.elementsEqual(element) {
                     if toSkip > 0 { toSkip -= 1 } else { matches.append(position) }
                 }
                 scanned += 1
-                position += rank > 0 ? 1 : -1
+                return true
             }
         }
         if count != nil {
