@@ -60,7 +60,8 @@ SCRIPTS = {
         "LRANGE dst 0 -1", "LPUSHX nokey a", "RPUSHX dst last", "LPUSHX dst first", "LRANGE dst 0 -1",
         "SET str v", "LPUSH str a", "LMOVE dst str LEFT LEFT", "LRANGE str 0 -1", "BLPOP dst 0", "BRPOP nokey dst 0.01",
         "BLPOP dst -1", "BLPOP dst notatimeout", "BLMOVE dst other LEFT LEFT 0", "BRPOPLPUSH dst other 0",
-        "LRANGE other 0 -1", "TYPE dst", "OBJECT ENCODING other",
+        "LRANGE other 0 -1", "TYPE dst", "OBJECT ENCODING other", "RPUSH one a", "EXPIRE one 100", "RPOPLPUSH one one",
+        "TTL one", "LMOVE one one LEFT RIGHT", "LRANGE one 0 -1",
     ],
     "set": [
         "SADD s a b c", "SADD s c d", "SCARD s", "SISMEMBER s a", "SISMEMBER s zz", "SMISMEMBER s a zz d", "~SMEMBERS s",
@@ -70,7 +71,8 @@ SCRIPTS = {
         "SINTERCARD 2 s t LIMIT 1", "SINTERCARD 0 s", "SINTERCARD 5 s t", "SINTERCARD 2 s t LIMIT -1", "SMOVE s t b",
         "SMOVE s t zz", "~SMEMBERS t", "SMOVE nokey t a", "SET str v", "SMOVE t str c", "SADD str a", "SINTER s str",
         "SPOP nokey", "SPOP nokey 2", "SPOP s -1", "SRANDMEMBER nokey", "SRANDMEMBER nokey 5", "SADD n 1 2 3",
-        "OBJECT ENCODING n", "SSCAN s x", "TYPE s", "~SPOP u 10", "EXISTS u",
+        "OBJECT ENCODING n", "SSCAN s x", "TYPE s", "~SPOP u 10", "EXISTS u", "SADD solo m", "EXPIRE solo 100",
+        "SMOVE solo solo m", "SMOVE solo solo zz", "TTL solo", "SMOVE nokey nokey m", "SMOVE str str m",
     ],
     "zset": [
         "ZADD z 1 a 2 b 3 c", "ZADD z 1.5 a 4 d", "ZADD z NX 9 a 5 e", "ZADD z XX 7 e 8 f", "ZADD z XX CH 7 e 8 f",
@@ -129,6 +131,47 @@ def test_replies_match_redis(server, reference_redis, script, protocol):
         expected = _normalised(_reply(theirs, command), unordered)
         actual = _normalised(_reply(ours, command), unordered)
         assert actual == expected, f"{line}: ringcache {actual!r}, redis {expected!r}"
+
+
+# Commands whose keyspace events Redis raises in a set order: the command's event, then
+# `del` when it emptied the key; LMOVE's push before its pop.
+EVENT_SCRIPT = [
+    "RPUSH l a b c", "LPOP l", "RPOP l 2", "HSET h f v g w", "HDEL h f g", "SADD s m", "SREM s m", "ZADD z 1 m",
+    "ZREM z m", "SADD s2 a b", "SPOP s2 2", "ZADD z2 1 a", "ZPOPMIN z2", "ZADD z3 1 a", "ZPOPMAX z3 5", "RPUSH l2 a",
+    "LMOVE l2 l3 LEFT LEFT", "RPUSH l4 x", "LREM l4 0 x", "RPUSH l5 a b", "LTRIM l5 5 6", "SADD s3 m", "SMOVE s3 s4 m",
+    "SMOVE s4 s4 m", "RPUSH l6 a", "RPOPLPUSH l6 l6", "RPUSH l7 a", "BLPOP l7 0", "ZADD z4 1 a 2 b",
+    "ZREMRANGEBYRANK z4 0 -1", "ZADD z5 1 a", "ZREMRANGEBYSCORE z5 -inf +inf", "ZADD z6 0 a", "ZREMRANGEBYLEX z6 - +",
+    "HSET h2 a 1", "HINCRBY h2 a 1", "HINCRBYFLOAT h2 a 1.5", "SET k v", "GETDEL k", "SADD a 1 2", "SADD b 2",
+    "SINTERSTORE c a b", "SDIFFSTORE c a a", "RPUSH l8 a", "LSET l8 0 b", "LINSERT l8 BEFORE b c", "LPUSHX l8 d",
+    "SET n 1", "INCR n", "EXPIRE n 100", "PERSIST n", "RENAME n m", "DEL m nokey",
+]
+
+
+def _keyevents(port: int) -> list[tuple[bytes, bytes]]:
+    client = redis.Redis(port=port, socket_timeout=10)
+    client.flushall()
+    client.config_set("notify-keyspace-events", "KEA")
+    pubsub = client.pubsub()
+    pubsub.psubscribe("__keyevent@0__:*")
+    assert pubsub.get_message(timeout=5)["type"] == "psubscribe"
+    for line in EVENT_SCRIPT:
+        client.execute_command(*line.split(" "))
+    client.publish("__keyevent@0__:end", "end")
+    events = []
+    while not events or events[-1] != (b"__keyevent@0__:end", b"end"):
+        message = pubsub.get_message(timeout=5)
+        assert message is not None, f"no end marker after {events}"
+        if message["type"] == "pmessage":
+            events.append((message["channel"], message["data"]))
+    pubsub.close()
+    client.config_set("notify-keyspace-events", "")
+    return events
+
+
+def test_keyspace_events_come_in_redis_order(server, reference_redis):
+    ours, theirs = _keyevents(server.port), _keyevents(reference_redis)
+    assert len(theirs) > len(EVENT_SCRIPT)
+    assert ours == theirs
 
 
 def test_random_picks_come_from_the_collection(client):

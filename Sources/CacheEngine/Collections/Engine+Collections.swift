@@ -72,7 +72,7 @@ extension Engine {
             keyspace.collectionResized(by: value.footprint - before)
             if value.count == 0 {
                 deleteKey(key, now: now)
-                notify(.generic, "del", key)
+                if keyspace.eventsEnabled { emptiedKeys.append(Array(key)) }
             }
         }
         return try body(value)

@@ -226,15 +226,30 @@ extension Engine {
     /// source is missing. Checks the destination's type before taking anything.
     func move(_ source: UnsafeRawBufferPointer, _ destination: UnsafeRawBufferPointer, from: End, to: End, now: Int64) throws(CommandError) -> [UInt8]? {
         try checkType(destination, .list, now: now)
-        guard let element = try mutate(source, ListValue.init, create: false, now: now, { list in
-            from == .left ? list.popFront() : list.popBack()
-        }) ?? nil else { return nil }
         // The element moves as stored: a compressed element stays compressed.
-        notify(.list, from == .left ? "lpop" : "rpop", source)
-        _ = try mutate(destination, ListValue.init, create: true, now: now) { list in
-            if to == .left { list.pushFront(element) } else { list.pushBack(element) }
+        let element: StoredBytes
+        if source.elementsEqual(destination) {
+            // One list: it never empties, so it keeps its TTL and raises no `del` (Redis
+            // pushes into the same object it popped from).
+            guard let rotated = try mutate(source, ListValue.init, create: false, now: now, { list -> StoredBytes? in
+                guard let element = from == .left ? list.popFront() : list.popBack() else { return nil }
+                list.push(element, atFront: to == .left)
+                return element
+            }) ?? nil else { return nil }
+            element = rotated
+        } else {
+            guard let popped = try mutate(source, ListValue.init, create: false, now: now, { list in
+                from == .left ? list.popFront() : list.popBack()
+            }) ?? nil else { return nil }
+            element = popped
+            _ = try mutate(destination, ListValue.init, create: true, now: now) { list in
+                list.push(element, atFront: to == .left)
+            }
         }
+        // Redis's order (t_list.c, lmoveGenericCommand): the push, then the pop, then the
+        // source's `del` if it emptied.
         notify(.list, to == .left ? "lpush" : "rpush", destination)
+        notify(.list, from == .left ? "lpop" : "rpop", source)
         signalReady(destination)
         return element.bytes
     }

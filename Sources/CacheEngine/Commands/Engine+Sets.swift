@@ -91,6 +91,12 @@ extension Engine {
     func smove(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         try checkType(argv[2], .set, now: now)
         let member = Array(argv[3])
+        if argv[1].elementsEqual(argv[2]) {
+            // Moving within one set changes nothing (t_set.c, smoveCommand).
+            let isMember = try readable(argv[1], SetValue.self, now: now)?.contains(member) ?? false
+            writer.integer(isMember ? 1 : 0)
+            return
+        }
         let moved = try mutate(argv[1], SetValue.init, create: false, now: now) { $0.remove(member) } ?? false
         guard moved else {
             writer.integer(0)

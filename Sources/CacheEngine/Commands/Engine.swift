@@ -85,6 +85,9 @@ public final class Engine {
     @exclusivity(unchecked) var blockRequest: BlockRequest?
     @exclusivity(unchecked) var waitedKeys: [[UInt8]: Int] = [:]
     @exclusivity(unchecked) var readyKeys: [[UInt8]] = []
+    /// Collections this command emptied and deleted, whose `del` event waits for the
+    /// command's own event about the key (see `notify`); only while events are enabled.
+    @exclusivity(unchecked) var emptiedKeys: [[UInt8]] = []
 
     /// Keys one command may evict before it runs; the rest is left to background steps, so
     /// a lowered `maxmemory` never makes a single client wait for a long sweep.
@@ -140,6 +143,7 @@ public final class Engine {
         } else {
             dispatch(spec, argv, now: now, &writer)
         }
+        if !emptiedKeys.isEmpty { announceEmptiedKeys() }
         if spec.isWrite {
             stats.changesSinceSave += 1
             let used = keyspace.memoryUsed

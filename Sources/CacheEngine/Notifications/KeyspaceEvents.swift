@@ -92,8 +92,23 @@ extension Engine {
         return keyspace.events.pending
     }
 
+    /// Raises `event` for `key`. A collection the command emptied (see `Engine.mutate`) has
+    /// its `del` raised right after it, as Redis raises `lpop` then `del` (t_list.c,
+    /// listElementsRemoved) and `srem` then `del` before SMOVE's `sadd`.
     @inline(__always)
     func notify(_ eventClass: KeyspaceEventClasses, _ event: StaticString, _ key: UnsafeRawBufferPointer) {
-        if keyspace.eventsEnabled { keyspace.raise(eventClass, event, key) }
+        guard keyspace.eventsEnabled else { return }
+        keyspace.raise(eventClass, event, key)
+        if !emptiedKeys.isEmpty, let index = emptiedKeys.firstIndex(where: { $0.elementsEqual(key) }) {
+            emptiedKeys.remove(at: index).withUnsafeBytes { keyspace.raise(.generic, "del", $0) }
+        }
+    }
+
+    /// Raises the `del` events no event of the command was followed by.
+    func announceEmptiedKeys() {
+        for key in emptiedKeys {
+            key.withUnsafeBytes { keyspace.raise(.generic, "del", $0) }
+        }
+        emptiedKeys.removeAll(keepingCapacity: true)
     }
 }
