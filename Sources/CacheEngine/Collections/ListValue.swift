@@ -275,33 +275,49 @@ final class ListValue: CollectionValue {
 
     func pushBack(_ element: StoredBytes) { push(element, atFront: false) }
 
+    /// Removes the element at one end of a list that has one, first handing `body` its
+    /// stored bytes (valid during the call) and whether they are compressed.
+    private func removeEnd<Result>(atFront: Bool, _ body: (UnsafeRawBufferPointer, Bool) -> Result) -> Result {
+        let index = atFront ? 0 : chunks.count - 1
+        let chunk = chunks[index]
+        let (result, boundary) = chunk.bytes.withUnsafeBytes { buffer -> (Result, Int) in
+            if atFront {
+                let frame = Self.frame(startingAt: chunk.start, in: buffer)
+                return (body(UnsafeRawBufferPointer(rebasing: buffer[frame.payload]), frame.compressed), frame.end)
+            }
+            let frame = Self.frame(endingAt: chunk.end, in: buffer)
+            return (body(UnsafeRawBufferPointer(rebasing: buffer[frame.payload]), frame.compressed), frame.start)
+        }
+        if atFront { chunks[index].start = boundary } else { chunks[index].end = boundary }
+        chunks[index].count -= 1
+        length -= 1
+        settle(index)
+        return result
+    }
+
+    /// Calls `body` with an element's bytes as clients see them: the stored bytes, or for a
+    /// compressed element the bytes restored.
+    private static func withClientBytes<Result>(_ payload: UnsafeRawBufferPointer, compressed: Bool,
+                                                _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        compressed ? StoredBytes.compressed(Array(payload)).bytes.withUnsafeBytes(body) : body(payload)
+    }
+
+    /// LPOP and RPOP: removes the element at one end, handing `body` its bytes as clients see
+    /// them, valid during the call (no array is made for a plain element).
+    func pop(atFront: Bool, _ body: (UnsafeRawBufferPointer) -> Void) {
+        precondition(length > 0, "pop from an empty list")
+        removeEnd(atFront: atFront) { payload, compressed in Self.withClientBytes(payload, compressed: compressed, body) }
+    }
+
+    /// Removes the element at the front, as stored (a compressed element stays compressed).
     func popFront() -> StoredBytes? {
         guard length > 0 else { return nil }
-        let chunk = chunks[0]
-        let (element, end) = chunk.bytes.withUnsafeBytes { buffer in
-            let frame = Self.frame(startingAt: chunk.start, in: buffer)
-            return (Self.stored(UnsafeRawBufferPointer(rebasing: buffer[frame.payload]), compressed: frame.compressed), frame.end)
-        }
-        chunks[0].start = end
-        chunks[0].count -= 1
-        length -= 1
-        settle(0)
-        return element
+        return removeEnd(atFront: true) { Self.stored($0, compressed: $1) }
     }
 
     func popBack() -> StoredBytes? {
         guard length > 0 else { return nil }
-        let index = chunks.count - 1
-        let chunk = chunks[index]
-        let (element, start) = chunk.bytes.withUnsafeBytes { buffer in
-            let frame = Self.frame(endingAt: chunk.end, in: buffer)
-            return (Self.stored(UnsafeRawBufferPointer(rebasing: buffer[frame.payload]), compressed: frame.compressed), frame.start)
-        }
-        chunks[index].end = start
-        chunks[index].count -= 1
-        length -= 1
-        settle(index)
-        return element
+        return removeEnd(atFront: false) { Self.stored($0, compressed: $1) }
     }
 
     /// The element at `index` as clients see it.
@@ -327,8 +343,7 @@ final class ListValue: CollectionValue {
                 while reversed ? position >= first : position <= last {
                     let frame = Self.frame(startingAt: offset, in: buffer)
                     let payload = UnsafeRawBufferPointer(rebasing: buffer[frame.payload])
-                    let goOn = frame.compressed ? StoredBytes.compressed(Array(payload)).bytes.withUnsafeBytes { body(position, $0) }
-                                                : body(position, payload)
+                    let goOn = Self.withClientBytes(payload, compressed: frame.compressed) { body(position, $0) }
                     guard goOn else { return false }
                     if reversed {
                         position -= 1

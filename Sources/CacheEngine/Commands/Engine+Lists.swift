@@ -42,19 +42,19 @@ extension Engine {
     func pop(_ argv: Argv, _ end: End, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         guard argv.count <= 3 else { throw .syntax }
         let requested = argv.count == 3 ? try Self.count(argv[2]) : nil
-        guard let popped = try mutate(argv[1], ListValue.init, create: false, now: now, { list in
-            (0..<Swift.min(requested ?? 1, list.count)).map { _ in (end == .left ? list.popFront() : list.popBack())!.bytes }
-        }) else {
+        // Replies are written as the elements leave the list, straight from its chunk.
+        var popped = 0
+        let found: Bool? = try mutate(argv[1], ListValue.init, create: false, now: now) { list in
+            popped = Swift.min(requested ?? 1, list.count)
+            if requested != nil { writer.arrayHeader(popped) }
+            for _ in 0..<popped { list.pop(atFront: end == .left) { writer.bulk($0) } }
+            return true
+        }
+        guard found != nil else {
             if requested == nil { writer.null() } else { writer.nullArray() }
             return
         }
-        if !popped.isEmpty { notify(.list, end == .left ? "lpop" : "rpop", argv[1]) }
-        if requested == nil {
-            writer.bulk(popped[0])
-        } else {
-            writer.arrayHeader(popped.count)
-            for element in popped { writer.bulk(element) }
-        }
+        if popped > 0 { notify(.list, end == .left ? "lpop" : "rpop", argv[1]) }
     }
 
     func llen(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
