@@ -7,6 +7,7 @@ public enum Command: UInt8, CaseIterable, Sendable {
     case readonly, readwrite, asking, monitor, latency, wait
     case subscribe, unsubscribe, psubscribe, punsubscribe, publish, pubsub
     case auth, acl
+    case multi, exec, discard, watch, unwatch
     // strings
     case get, set, setnx, setex, psetex, getset, getdel, getex, mget, mset, msetnx
     case incr, decr, incrby, decrby, incrbyfloat, append, strlen, getrange, substr, setrange

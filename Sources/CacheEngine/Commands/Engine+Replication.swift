@@ -109,6 +109,8 @@ extension Engine {
             }
             keyspace.versionStamp = record.version
             defer { keyspace.versionStamp = nil }
+            // A write from another owner changes the key as a local one would.
+            if !watchers.isEmpty { touchWatched([record.key]) }
             guard let value = record.value else {
                 tombstones.remember(record.key, version: record.version, now: now)
                 deleteKey(key, now: now)

@@ -88,6 +88,8 @@ public final class Engine {
     /// Collections this command emptied and deleted, whose `del` event waits for the
     /// command's own event about the key (see `notify`); only while events are enabled.
     @exclusivity(unchecked) var emptiedKeys: [[UInt8]] = []
+    /// WATCHed keys and who watches each (see `WatchedKeys`); empty costs writes nothing.
+    @exclusivity(unchecked) var watchers: [[UInt8]: [WatchedKeys]] = [:]
 
     /// Keys one command may evict before it runs; the rest is left to background steps, so
     /// a lowered `maxmemory` never makes a single client wait for a long sweep.
@@ -132,6 +134,7 @@ public final class Engine {
                 return
             }
         }
+        let watching = spec.isWrite && !watchers.isEmpty
         if versioning && spec.isWrite {
             // Every key this command touches takes the command's version and is listed for
             // the replication stream (see Engine+Replication).
@@ -140,8 +143,18 @@ public final class Engine {
             dispatch(spec, argv, now: now, &writer)
             keyspace.versionStamp = nil
             keyspace.recordsChanges = false
+        } else if watching {
+            keyspace.recordsChanges = true
+            dispatch(spec, argv, now: now, &writer)
+            keyspace.recordsChanges = false
         } else {
             dispatch(spec, argv, now: now, &writer)
+        }
+        if watching {
+            // The changed keys stay listed for the replication stream when it takes them.
+            touchWatched(keyspace.changedKeys)
+            if !versioning { keyspace.changedKeys.removeAll(keepingCapacity: true) }
+            if spec.command == .flushall || spec.command == .flushdb { touchAllWatched() }
         }
         if !emptiedKeys.isEmpty { announceEmptiedKeys() }
         if spec.isWrite {
@@ -273,7 +286,7 @@ public final class Engine {
         case .zscan: run(zscan, argv, now: now, &writer)
         case .clThrottle: run(throttle, argv, now: now, &writer)
         case .ping, .echo, .quit, .hello, .select, .client, .command, .info, .config, .time, .shutdown, .cluster, .save, .bgsave, .lastsave, .slowlog, .readonly, .readwrite, .asking, .monitor, .latency, .wait,
-             .subscribe, .unsubscribe, .psubscribe, .punsubscribe, .publish, .pubsub, .auth, .acl:
+             .subscribe, .unsubscribe, .psubscribe, .punsubscribe, .publish, .pubsub, .auth, .acl, .multi, .exec, .discard, .watch, .unwatch:
             preconditionFailure("\(spec.name) is executed by the server, not the engine")
         }
     }

@@ -94,6 +94,17 @@ extension ConnectionHandler {
             slowlog(argv)
         case .lastsave:
             writer.integer(Int(state.snapshots.status.withLock { $0.lastSaveTime }))
+        case .multi:
+            multi()
+        case .exec:
+            exec(now: now, context: context)
+        case .discard:
+            discard()
+        case .watch:
+            watch(argv, now: now)
+        case .unwatch:
+            unwatchAll()
+            writer.ok()
         case .time:
             let micros = WallClock.microseconds()
             writer.arrayHeader(2)

@@ -32,7 +32,12 @@ extension ConnectionHandler {
         if engine.hasWaiters { aftermath.readyKeys = engine.takeReadyKeys() }
         if let request = engine.takeBlockRequest() {
             let cap = state.maxBlockedClients.load(ordering: .relaxed)
-            if cap > 0 && blocked == nil && state.blocking.count >= cap {
+            if executingTransaction {
+                // Inside EXEC nothing blocks: the command answers as if its timeout had
+                // passed, as in Redis.
+                engine.stopWaiting(on: request.keys)
+                if Self.timesOutWithNullBulk(argv) { writer.null() } else { writer.nullArray() }
+            } else if cap > 0 && blocked == nil && state.blocking.count >= cap {
                 writer.error("ERR max number of blocked clients reached")
             } else {
                 registerWaiter(request, argv, context: context)
@@ -57,6 +62,13 @@ extension ConnectionHandler {
         }
     }
 
+    /// BLMOVE and BRPOPLPUSH time out with a null bulk string, the other blocking commands with
+    /// a null array.
+    static func timesOutWithNullBulk(_ argv: Argv) -> Bool {
+        let name = String(decoding: argv[0], as: UTF8.self).lowercased()
+        return name == "blmove" || name == "brpoplpush"
+    }
+
     private func registerWaiter(_ request: BlockRequest, _ argv: Argv, context: ChannelHandlerContext) {
         guard let id = record?.id else { return }
         var encoded = context.channel.allocator.buffer(capacity: 64)
@@ -69,7 +81,7 @@ extension ConnectionHandler {
         let name = String(decoding: argv[0], as: UTF8.self).lowercased()
         let deadline = retryDeadline ?? request.timeout.map { WallClock.milliseconds() + $0 }
         blocked = BlockedCommand(request: encoded, keys: request.keys, deadline: deadline, timer: retryTimer,
-                                 timesOutWithNullBulk: name == "blmove" || name == "brpoplpush")
+                                 timesOutWithNullBulk: Self.timesOutWithNullBulk(argv))
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         state.blocking.add(BlockingRegistry.Waiter(id: id, keys: request.keys) { key in

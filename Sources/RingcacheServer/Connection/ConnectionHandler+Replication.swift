@@ -19,12 +19,27 @@ extension ConnectionHandler {
             return replication.replicateChanges(of: engine, version: version, now: now, tickets: &tickets)
         }
         settle(aftermath, context: context)
+        if executingTransaction {
+            // EXEC waits once, for all of its writes (see `exec`).
+            transactionTickets += tickets
+            transactionChangedData = transactionChangedData || changed
+            return
+        }
         if !tickets.isEmpty { lastWriteTickets = tickets }
-        let needed = state.minReplicasAck
         // A write that changed nothing (SET NX on a present key) has nothing to wait for.
-        guard needed > 0, changed else { return }
+        guard changed else { return }
         let failed = writer.buffer.writerIndex > replyStart && writer.buffer.getInteger(at: replyStart, as: UInt8.self) == UInt8(ascii: "-")
         guard !failed else { return }
+        holdReplyForAcknowledgements(from: replyStart, tickets: tickets, context: context)
+    }
+
+    /// `min-replicas-ack N`: takes the reply written since `replyStart` back out of the output
+    /// and sends it once N peers acknowledged `tickets`, or sends NOREPLICAS instead after
+    /// `replica-ack-timeout`. Later requests of this connection wait meanwhile.
+    func holdReplyForAcknowledgements(from replyStart: Int, tickets: [ReplicationService.Ticket], context: ChannelHandlerContext) {
+        let needed = state.minReplicasAck
+        guard needed > 0 else { return }
+        let replication = state.replication
         let reply = writer.buffer.getSlice(at: replyStart, length: writer.buffer.writerIndex - replyStart)!
         writer.buffer.moveWriterIndex(to: replyStart)
         awaitingProxy = true

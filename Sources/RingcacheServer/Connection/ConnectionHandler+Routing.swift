@@ -59,7 +59,8 @@ extension ConnectionHandler {
         case .down:
             refusal = "CLUSTERDOWN Hash slot not served"
         case let .elsewhere(slot, endpoint):
-            if proxyRouting && !isProxyLink {
+            // A transaction and its WATCHes run on the node that owns their slot.
+            if proxyRouting && !isProxyLink && transaction == nil && !executingTransaction && spec.command != .watch {
                 forward([(endpoint, Self.encode(argv, indices: Array(0..<argv.count)))], context: context) { replies, writer in
                     var reply = replies[0]
                     writer.buffer.writeBuffer(&reply)
@@ -68,7 +69,8 @@ extension ConnectionHandler {
             }
             refusal = "MOVED \(slot) \(endpoint)"
         case .crossSlot:
-            if proxyRouting && !isProxyLink, scatter(spec, argv, view: view, context: context) { return true }
+            if proxyRouting && !isProxyLink && transaction == nil && !executingTransaction && spec.command != .watch,
+               scatter(spec, argv, view: view, context: context) { return true }
             refusal = "CROSSSLOT Keys in request don't hash to the same slot"
         }
         writer.error(refusal)

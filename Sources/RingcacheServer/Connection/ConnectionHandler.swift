@@ -89,6 +89,14 @@ final class ConnectionHandler: ChannelInboundHandler {
     var aclGeneration = -1
     /// `client-rate-limit`'s bucket for this connection.
     var rateBucket = TokenBucket()
+    /// MULTI: the commands queued for EXEC; nil outside a transaction.
+    var transaction: QueuedTransaction?
+    /// WATCH's keys, registered with the engine; nil until the first WATCH.
+    var watchedKeys: WatchedKeys?
+    /// EXEC is running the queued commands (see ConnectionHandler+Transactions).
+    var executingTransaction = false
+    var transactionTickets: [ReplicationService.Ticket] = []
+    var transactionChangedData = false
 
     /// Flushes this connection's replies with the others' at the end of the tick; nil:
     /// flush at once (see `FlushCoalescer`).
@@ -139,6 +147,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         isInactive = true
         abandonBlocked()
+        unwatchAll()
         if let record {
             state.clients.remove(id: record.id)
             state.monitors.remove(id: record.id)
@@ -281,26 +290,31 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private func dispatch(_ argv: Argv, now: Int64, context: ChannelHandlerContext) {
+    func dispatch(_ argv: Argv, now: Int64, context: ChannelHandlerContext) {
         guard let spec = commandTable.lookup(argv[0]) else {
             writer.error(Self.unknownCommandError(argv))
             batch.noteError(code: "ERR")
+            transaction?.refused = true
             return
         }
         lastCommandName = spec.name
         guard spec.accepts(argumentCount: argv.count) else {
+            transaction?.refused = true
             writer.error(ErrorReply.wrongArity(spec.name))
             batch.note(spec.command, .rejected, microseconds: 0)
             batch.noteError(code: "ERR")
             return
         }
         if !userUnrestricted, let denial = accessError(spec, argv) {
+            transaction?.refused = true
             writer.error(denial)
             batch.note(spec.command, .rejected, microseconds: 0)
             batch.noteError(code: String(denial.prefix { $0 != " " }))
             return
         }
-        if !withinRateLimit(now: now) {
+        // A transaction's commands were counted when they were queued.
+        if !executingTransaction && !withinRateLimit(now: now) {
+            transaction?.refused = true
             writer.error("RATELIMIT client-rate-limit exceeded: this connection runs at most \(state.clientRateLimit.load(ordering: .relaxed)) commands per second")
             batch.note(spec.command, .rejected, microseconds: 0)
             batch.noteError(code: "RATELIMIT")
@@ -308,6 +322,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         if writer.version == .v2 && !(subscribedChannels.isEmpty && subscribedPatterns.isEmpty) && !Self.allowedWhileSubscribed(spec.command) {
             let name = Self.fullName(spec, argv)
+            transaction?.refused = true
             writer.error("ERR Can't execute '\(name)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
             batch.noteError(code: "ERR")
             return
@@ -319,6 +334,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         if spec.firstKey > 0, let clusterView, !clusterView.ownsEverySlot,
            routeAway(spec, argv, view: clusterView, context: context) {
+            transaction?.refused = true
             return
         }
         if spec.isWrite && state.minReplicasAck > 0 && spec.firstKey > 0 && argv.count > spec.firstKey,
@@ -328,6 +344,11 @@ final class ConnectionHandler: ChannelInboundHandler {
             writer.error("NOREPLICAS Not enough good replicas to write.")
             batch.note(spec.command, .rejected, microseconds: 0)
             batch.noteError(code: "NOREPLICAS")
+            transaction?.refused = true
+            return
+        }
+        if transaction != nil && !Self.runsInsideMulti(spec.command) {
+            queue(spec, argv)
             return
         }
         let replyStart = writer.buffer.writerIndex
