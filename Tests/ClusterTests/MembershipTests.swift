@@ -63,6 +63,36 @@ import Testing
         #expect(other.takeEvents().map(\.kind) == [.refuted])
     }
 
+    /// A restarted node joined through one seed at incarnation 3, and a second seed, admitting
+    /// it a moment later, gossiped it at 4 (see `admit`). Its phase change to serving must
+    /// still be news to the others, and a stale phase at its own incarnation is outbid.
+    @Test func aNodeAdoptsAHigherIncarnationOthersHoldSoItsPhaseChangesAreNews() {
+        let node = Membership(local: Self.record(3, tokens: [5]), seeds: [], seed: 3, now: 0)
+        let peer = Membership(local: Self.record(2, tokens: [9]), seeds: [], seed: 2, now: 0)
+        node.setPhase(.joining)
+        var admitted = node.local
+        admitted.incarnation = node.local.incarnation + 2
+        // The second seed's news, as it reaches the peer and the node itself.
+        let secondSeed = Self.record(4)
+        let fromSecondSeed = Envelope(sender: secondSeed.id, message: .gossip(updates: [MemberUpdate(record: admitted, reporter: secondSeed.id)]))
+        peer.receive(fromSecondSeed, from: secondSeed.address.bus, now: 10)
+        node.receive(fromSecondSeed, from: secondSeed.address.bus, now: 10)
+        #expect(peer.member(node.local.id)?.phase == .joining)
+        #expect(node.local.incarnation == admitted.incarnation, "adopted, nothing to correct")
+
+        node.setPhase(.serving)
+        let serving = Envelope(sender: node.local.id, message: .gossip(updates: [MemberUpdate(record: node.local, reporter: node.local.id)]))
+        peer.receive(serving, from: node.local.address.bus, now: 20)
+        #expect(peer.member(node.local.id)?.phase == .serving, "the phase change is news to the peer")
+
+        // A stale record: the node's own incarnation, but joining. The node outbids it.
+        var stale = node.local
+        stale.phase = .joining
+        node.receive(Envelope(sender: peer.local.id, message: .gossip(updates: [MemberUpdate(record: stale, reporter: peer.local.id)])),
+                     from: peer.local.address.bus, now: 30)
+        #expect(node.local.incarnation == stale.incarnation + 1 && node.local.phase == .serving)
+    }
+
     @Test func stalerNewsIsIgnoredAndLeavingWins() {
         let node = Membership(local: Self.record(1), seeds: [], seed: 1, now: 0)
         var peer = Self.record(2, tokens: [9])

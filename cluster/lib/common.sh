@@ -227,6 +227,15 @@ wait_for_convergence() {
         [ "$ok" = 1 ] && return 0
         sleep 0.1
     done
+    # What each node still disagreed on, so a failure says which condition never held.
+    for index in $(known_nodes); do
+        node_running "$index" || continue
+        local port
+        port="$(node_port "$index")"
+        echo "node $index (port $port): $(redis-cli -p "$port" CLUSTER INFO 2>/dev/null | tr -d '\r' \
+            | grep -E '^cluster_(state|node_phase|slots_moving|slots_filling|known_nodes):' | tr '\n' ' ')" >&2
+        redis-cli -p "$port" CLUSTER NODES 2>/dev/null | awk '{ print "    " $1 " " $2 " " $3 " " $8 }' >&2
+    done
     return 1
 }
 

@@ -79,7 +79,11 @@ extension Membership {
     /// Someone says this node is suspect, dead or gone: answer with a higher incarnation
     /// (SWIM §4.2). Being accused also hints that this node is slow (Lifeguard §4.1).
     func refuteIfNeeded(_ record: MemberRecord, reporter: NodeID, now: Int64) {
-        guard record.state != .alive, record.incarnation >= local.incarnation, !isLeaving else { return }
+        if record.state == .alive {
+            adoptIncarnation(record)
+            return
+        }
+        guard record.incarnation >= local.incarnation, !isLeaving else { return }
         local.incarnation = record.incarnation + 1
         statistics.refutations += 1
         adjustHealth(1)
@@ -88,6 +92,24 @@ extension Membership {
         if record.state == .dead || record.state == .left {
             let kind: MembershipEvent.Kind = outvotes(accuser: reporter, now: now) ? .outvotedAccusation : .declaredDead
             events.append(MembershipEvent(kind: kind, member: local))
+        }
+    }
+
+    /// Others may hold this node alive at a higher incarnation than its own: a seed admitting
+    /// a restarted node outbids what the cluster believed of it (see `admit`), and when the
+    /// node named two seeds, the second may admit it after the first's news reached it, one
+    /// higher again, while the node has already joined through the first. Were that left as
+    /// it is, the node's next phase change would carry an incarnation the others already
+    /// have, and they would ignore it: a joiner that had taken its slots would stay
+    /// "joining" to them. So the node adopts the incarnation, and when what the others hold
+    /// is not what it is (another phase), it outbids them at once.
+    private func adoptIncarnation(_ record: MemberRecord) {
+        guard record.incarnation >= local.incarnation else { return }
+        if record.phase == local.phase {
+            local.incarnation = record.incarnation
+        } else {
+            local.incarnation = record.incarnation + 1
+            broadcasts.enqueue(MemberUpdate(record: local, reporter: local.id))
         }
     }
 

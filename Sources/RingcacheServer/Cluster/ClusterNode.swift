@@ -322,7 +322,9 @@ final class ClusterNode: Sendable {
             case .left: logger.notice("Cluster member left", metadata: metadata)
             case .forgotten: logger.notice("Cluster member forgotten", metadata: metadata)
             case .suspected: logger.info("Cluster member suspected", metadata: metadata)
-            case .recovered: logger.info("Cluster member alive again", metadata: metadata)
+            // A member back from dead (a restart, a healed partition) is worth a line, as
+            // Redis's "Clear FAIL state" is; a refuted suspicion is routine.
+            case .recovered: logger.notice("Cluster member alive again, \(event.member.phase)", metadata: metadata)
             case .refuted: logger.info("Refuted a suspicion of this node", metadata: metadata)
             case .declaredDead: logger.warning("The cluster declared this node dead; rejoining", metadata: metadata)
             case .outvotedAccusation:
