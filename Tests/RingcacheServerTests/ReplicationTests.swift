@@ -156,3 +156,38 @@ import Testing
         #expect(a.engine.keyspace.count == b.engine.keyspace.count)
     }
 }
+
+/// Which slots a node purges when it stops wanting them: every one it may hold keys of, not
+/// only those whose fill finished (a stray key was once left for good on a node that had been
+/// fenced, in CI's lossy-links fault test).
+@Suite struct FillStatePurgeTests {
+    static func wanted(_ slots: Set<Int>) -> [Bool] {
+        (0..<HashSlot.count).map { slots.contains($0) }
+    }
+
+    @Test func aSlotThatStopsBeingWantedIsPurgedWhetherOrNotItsFillFinished() {
+        var random = SeededRandom(seed: 5)
+        var state = FillState()
+        state.release(unwanted: Self.wanted([1, 2, 3]), now: 0)
+        #expect(state.purge.isEmpty, "nothing was held before")
+        state.filled[1] = true
+        state.requested[2] = (NodeID.random(using: &random), 0, true)
+        // Slot 3 was wanted, never filled or asked for (a fence cleared both).
+        state.release(unwanted: Self.wanted([]), now: 1_000)
+        #expect(state.purge == [1, 2, 3])
+        #expect(state.purgeAt == 1_000 + FillState.purgeDelay)
+        #expect(!state.filled[1] && state.requested.isEmpty)
+        state.purge.removeAll()
+        state.release(unwanted: Self.wanted([]), now: 2_000)
+        #expect(state.purge.isEmpty, "a purged slot is not purged again until it may hold keys again")
+    }
+
+    @Test func writesFromAPeerIntoAnUnwantedSlotArePurged() {
+        var state = FillState()
+        state.release(unwanted: Self.wanted([5]), now: 0)
+        state.keysArrived(inSlots: [7, 7, 9])
+        state.release(unwanted: Self.wanted([5]), now: 100)
+        #expect(state.purge == [7, 9])
+        #expect(!state.purge.contains(5), "a wanted slot is never purged")
+    }
+}

@@ -19,6 +19,11 @@ struct FillState: Sendable {
     var purgeAt: Int64 = 0
     /// Slots whose keys are being dropped now (0 = no purge running).
     var purging = 0
+    /// Slots this node may hold keys of: wanted at some point, or written to by a peer, since
+    /// they were last purged. A slot that stops being wanted is purged when set here, filled
+    /// or not: a fence, a fill cut short by a ring change, or a write from a peer still
+    /// routing by an older table all leave keys of slots this node never finished filling.
+    var mayHoldKeys = [Bool](repeating: false, count: HashSlot.count)
     /// Slots whose fill to a peer that peer acknowledged (what a leaving node waits for).
     var handedOff: [NodeID: Set<Int>] = [:]
     /// Fills served that have not ended yet.
@@ -41,6 +46,29 @@ struct FillState: Sendable {
     }
 
     var slotsFilling: Int { requested.count }
+
+    /// Forgets every slot `wanted` no longer lists, and schedules a purge (`purgeDelay` from
+    /// `now`) of those that may hold keys here.
+    mutating func release(unwanted wanted: [Bool], now: Int64) {
+        for slot in 0..<HashSlot.count {
+            if wanted[slot] {
+                mayHoldKeys[slot] = true
+                continue
+            }
+            filled[slot] = false
+            requested[slot] = nil
+            if mayHoldKeys[slot] {
+                mayHoldKeys[slot] = false
+                purge.insert(slot)
+                purgeAt = now + Self.purgeDelay
+            }
+        }
+    }
+
+    /// A peer's writes landed in `slots`: they are purged if this node does not want them.
+    mutating func keysArrived(inSlots slots: [Int]) {
+        for slot in slots { mayHoldKeys[slot] = true }
+    }
 }
 
 extension ReplicationService {
@@ -55,16 +83,8 @@ extension ReplicationService {
         fill.withLock { state in
             guard let firstPlanAt = state.firstPlanAt else { return }
             let settled = now - firstPlanAt >= FillState.settleTime
-            for slot in 0..<HashSlot.count {
-                guard plan.wanted[slot] else {
-                    if state.filled[slot] {
-                        state.filled[slot] = false
-                        state.purge.insert(slot)
-                        state.purgeAt = now + FillState.purgeDelay
-                    }
-                    state.requested[slot] = nil
-                    continue
-                }
+            state.release(unwanted: plan.wanted, now: now)
+            for slot in 0..<HashSlot.count where plan.wanted[slot] {
                 if state.filled[slot] { continue }
                 let donor = plan.donor(of: slot)
                 // A request stands while its donor is still the one to ask: a donor that died

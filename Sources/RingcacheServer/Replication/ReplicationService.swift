@@ -334,6 +334,7 @@ final class ReplicationService: Sendable {
                 }
             }
             statistics.keysApplied.wrappingAdd(applied, ordering: .relaxed)
+            noteStrayWrites(writes)
             writes.removeAll(keepingCapacity: true)
         }
         for op in ops {
@@ -352,5 +353,19 @@ final class ReplicationService: Sendable {
             }
         }
         flushWrites()
+    }
+
+    /// A peer routing by an older table may still send writes for slots this node no longer
+    /// wants. Those slots are marked, so `maintain` purges them rather than keeping the keys
+    /// for good. (A purge spares slots wanted again by the time it runs: the writes may have
+    /// come from a peer that learned of a ring change before this node did.)
+    private func noteStrayWrites(_ writes: [ReplicatedKey]) {
+        guard let wanted = currentRouting()?.plan.wanted else { return }
+        var stray: [Int] = []
+        for record in writes {
+            let slot = HashSlot.slot(for: record.key)
+            if !wanted[slot] { stray.append(slot) }
+        }
+        if !stray.isEmpty { fill.withLock { $0.keysArrived(inSlots: stray) } }
     }
 }
