@@ -59,15 +59,22 @@ def bytes_per_key(server, keys: int) -> float:
     return (server.rss() - before) / keys
 
 
-def run_round(start, requests: int, latency_requests: int, keys: int, bench_seconds: float) -> dict[str, float]:
+def set_get_race(port: int, requests: int) -> dict[str, float]:
+    """`redis-benchmark -t set,get -d 32 -r 1000000 -c 50` at -P 1 and then -P 16: ops/s, p50
+    and p99 of each, keyed "SET -P 1 p99" and so on."""
     results = {}
+    for pipeline in (1, 16):
+        rows = redis_benchmark(port, "-t", "set,get", "-d", "32", "-r", "1000000", "-n", str(requests),
+                               "-c", "50", "-P", str(pipeline))
+        for test in ("SET", "GET"):
+            for measure in ("rps", "p50", "p99"):
+                results[f"{test} -P {pipeline} {measure}"] = rows[test][measure]
+    return results
+
+
+def run_round(start, requests: int, latency_requests: int, keys: int, bench_seconds: float) -> dict[str, float]:
     with start(cpu=1) as server:
-        for pipeline in (1, 16):
-            rows = redis_benchmark(server.port, "-t", "set,get", "-d", "32", "-r", "1000000", "-n", str(requests),
-                                   "-c", "50", "-P", str(pipeline))
-            for test in ("SET", "GET"):
-                for measure in ("rps", "p50", "p99"):
-                    results[f"{test} -P {pipeline} {measure}"] = rows[test][measure]
+        results = set_get_race(server.port, requests)
         rows = redis_benchmark(server.port, "-t", "get", "-n", str(latency_requests), "-c", "1", "-P", "1")
         results["GET -c 1 p50"] = rows["GET"]["p50"]
         for measure, value in ringcache_bench(server.port, bench_seconds, min(keys, 100_000)).items():

@@ -56,3 +56,27 @@ def test_cpu_per_request_reports_both_servers_and_both_commands():
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         # Serving 20,000 requests takes CPU: a zero would mean the wrong process was read.
         assert float(cells[2].replace(",", "")) > 0 and float(cells[4]) + float(cells[5]) > 0, row
+
+
+def test_latency_tail_pairs_rounds_and_counts_every_one():
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "latency_tail.py"), "--rounds", "2", "--requests", "10000"],
+                            capture_output=True, text=True, timeout=300, cwd=ROOT / "bench")
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert [row.split("|")[1].strip() for row in rows] == ["SET -P 1", "GET -P 1", "SET -P 16", "GET -P 16"], result.stdout
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert float(cells[1]) > 0 and float(cells[2]) > 0, row
+        # Every round lands in exactly one of below / equal / above.
+        assert sum(int(count) for count in cells[4].split(" / ")) == 2, row
+        assert 0 < float(cells[5]) <= 1, row
+
+
+def test_the_sign_test_is_the_binomial_tail():
+    sys.path.insert(0, str(ROOT / "bench"))
+    from latency_tail import sign_test_p
+    # 11 against 4: 2 * P(X <= 4), X ~ Binomial(15, 1/2) = 2 * 1941 / 32768.
+    assert abs(sign_test_p(11, 4) - 2 * 1941 / 32768) < 1e-12
+    assert sign_test_p(4, 11) == sign_test_p(11, 4)
+    assert sign_test_p(5, 5) == 1.0 and sign_test_p(0, 0) == 1.0
+    assert sign_test_p(15, 0) == 2 / 2 ** 15
