@@ -58,7 +58,7 @@ def test_cpu_per_request_reports_both_servers_and_both_commands():
         assert float(cells[2].replace(",", "")) > 0 and float(cells[4]) + float(cells[5]) > 0, row
 
 
-def test_latency_tail_pairs_rounds_and_counts_every_one():
+def test_latency_tail_pairs_rounds_and_counts_every_one(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "latency_tail.py"), "--rounds", "2", "--requests", "10000"],
                             capture_output=True, text=True, timeout=300, cwd=ROOT / "bench")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -68,8 +68,16 @@ def test_latency_tail_pairs_rounds_and_counts_every_one():
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         assert float(cells[1]) > 0 and float(cells[2]) > 0, row
         # Every round lands in exactly one of below / equal / above.
-        assert sum(int(count) for count in cells[4].split(" / ")) == 2, row
-        assert 0 < float(cells[5]) <= 1, row
+        assert sum(int(count) for count in cells[5].split(" / ")) == 2, row
+        assert 0 < float(cells[6]) <= 1, row
+    # The rounds it printed, read back: the same table.
+    log = tmp_path / "rounds.log"
+    log.write_text(result.stderr)
+    pooled = subprocess.run([sys.executable, str(ROOT / "bench" / "latency_tail.py"), "--from-log", str(log)],
+                            capture_output=True, text=True, timeout=60, cwd=ROOT / "bench")
+    assert pooled.returncode == 0, pooled.stdout + pooled.stderr
+    assert [line for line in pooled.stdout.splitlines() if line.startswith("| ")] == \
+        [line for line in result.stdout.splitlines() if line.startswith("| ")]
 
 
 def test_the_sign_test_is_the_binomial_tail():
@@ -80,3 +88,12 @@ def test_the_sign_test_is_the_binomial_tail():
     assert sign_test_p(4, 11) == sign_test_p(11, 4)
     assert sign_test_p(5, 5) == 1.0 and sign_test_p(0, 0) == 1.0
     assert sign_test_p(15, 0) == 2 / 2 ** 15
+
+
+def test_the_ratio_interval_brackets_the_geometric_mean():
+    sys.path.insert(0, str(ROOT / "bench"))
+    from latency_tail import geometric_mean_interval
+    mean, low, high = geometric_mean_interval([0.5, 2.0, 1.0, 1.0])
+    assert abs(mean - 1.0) < 1e-12 and low < 1.0 < high
+    mean, low, high = geometric_mean_interval([1.1] * 10)
+    assert abs(mean - 1.1) < 1e-12 and abs(low - 1.1) < 1e-12 and abs(high - 1.1) < 1e-12
