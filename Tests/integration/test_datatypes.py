@@ -144,6 +144,11 @@ EVENT_SCRIPT = [
     "HSET h2 a 1", "HINCRBY h2 a 1", "HINCRBYFLOAT h2 a 1.5", "SET k v", "GETDEL k", "SADD a 1 2", "SADD b 2",
     "SINTERSTORE c a b", "SDIFFSTORE c a a", "RPUSH l8 a", "LSET l8 0 b", "LINSERT l8 BEFORE b c", "LPUSHX l8 d",
     "SET n 1", "INCR n", "EXPIRE n 100", "PERSIST n", "RENAME n m", "DEL m nokey",
+    "SET r hello", "SETRANGE r 0 J", "SETRANGE r 8 x", "SETRANGE r2 2 y", "APPEND r !", "APPEND r3 new",
+    "INCRBY i 5", "DECR i", "DECRBY i 2", "INCRBYFLOAT i 1.5", "GETSET r x", "SETEX e 100 v", "PSETEX e2 100000 v",
+    "SETNX r4 v", "MSET m1 1 m2 2", "MSETNX m3 1 m4 2", "GETEX r PX 100000", "GETEX r PERSIST", "SET r y KEEPTTL",
+    "SET r z GET", "GETEX r PERSIST", "SET r5 v EX 100", "SET r5 w PX 100000 GET", "SET r5 u KEEPTTL",
+    "EXPIREAT r 1", "SET t v", "PEXPIRE t 100000", "RENAMENX t t3", "UNLINK t3",
 ]
 
 
@@ -315,9 +320,11 @@ def test_keyspace_notifications_for_writes_and_expiry(start_server):
     client.sadd("s", "m")
     client.delete("h")
     client.set("soon", "v", px=50)
-    events = _events(pubsub, 6)
+    events = _events(pubsub, 7)
+    # A SET that gives a TTL raises `expire` after `set`, as Redis's does.
     assert events == [(b"__keyevent@0__:hset", b"h"), (b"__keyevent@0__:lpush", b"l"), (b"__keyevent@0__:zadd", b"z"),
-                      (b"__keyevent@0__:sadd", b"s"), (b"__keyevent@0__:del", b"h"), (b"__keyevent@0__:set", b"soon")]
+                      (b"__keyevent@0__:sadd", b"s"), (b"__keyevent@0__:del", b"h"), (b"__keyevent@0__:set", b"soon"),
+                      (b"__keyevent@0__:expire", b"soon")]
     # Nobody reads the key: the server's own expiry cycle must notice it and say so.
     assert _events(pubsub, 1) == [(b"__keyevent@0__:expired", b"soon")]
     pubsub.close()

@@ -86,6 +86,8 @@ extension Engine {
         } else {
             storeString(key, value: argv[2], expiry: expiry.map { .at($0) } ?? (keepTTL ? .keep : .remove), now: now)
             notify(.string, "set", key)
+            // t_string.c setGenericCommand: a SET that gives a TTL also raises `expire`.
+            if expiry != nil { notify(.generic, "expire", key) }
         }
         if !returnOld { writer.ok() }
     }
@@ -112,6 +114,7 @@ extension Engine {
         guard let expiry = absoluteExpiry(argv[2], unit: unit, relative: true, name: name, now: now, &writer) else { return }
         storeString(argv[1], value: argv[3], expiry: .at(expiry), now: now)
         notify(.string, "set", argv[1])
+        notify(.generic, "expire", argv[1])
         writer.ok()
     }
     func getset(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) {
@@ -175,8 +178,10 @@ extension Engine {
         if let expiry {
             if expiry < now { deleteKey(key, now: now) } else { setExpiry(of: key, to: expiry) }
             notify(.generic, expiry < now ? "del" : "expire", key)
-        } else if persist {
+        } else if persist && entry.hasExpiry {
+            // Only a TTL actually removed is an event (getexCommand).
             setExpiry(of: key, to: nil)
+            notify(.generic, "persist", key)
         }
     }
     func mget(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) {
@@ -412,8 +417,9 @@ extension Engine {
             touch(existing, now: now)
         } else {
             rewriteValue(of: key, from: existing, length: newLength, now: now, edit: write)
-            notify(.string, "setrange", key)
         }
+        // Redis raises the event for every SETRANGE that writes bytes, in place or not.
+        notify(.string, "setrange", key)
         writer.integer(newLength)
     }
 }
