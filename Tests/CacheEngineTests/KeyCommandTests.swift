@@ -13,6 +13,31 @@ struct KeyCommandTests {
         #expect(h.run("DBSIZE") == .integer(0))
     }
 
+    @Test("COPY makes an independent value, accounted for, with the source's TTL")
+    func copyIsDeepAndAccounted() {
+        let h = EngineHarness()
+        let empty = h.engine.keyspace.memoryUsed
+        h.run("RPUSH", "l", "a", "b", "c")
+        let one = h.engine.keyspace.memoryUsed
+        #expect(h.run("COPY", "l", "m") == .integer(1))
+        // The copy costs what the original does (a key of the same length, the same elements).
+        #expect(h.engine.keyspace.memoryUsed - one == one - empty)
+        h.run("RPOP", "m")
+        #expect(h.run("LLEN", "l") == .integer(3), "popping the copy leaves the original whole")
+        #expect(h.run("COPY", "l", "m") == .integer(0), "an existing destination stays without REPLACE")
+        #expect(h.run("COPY", "l", "m", "REPLACE") == .integer(1))
+        #expect(h.run("LLEN", "m") == .integer(3))
+        h.run("DEL", "l", "m")
+        #expect(h.engine.keyspace.memoryUsed == empty)
+        h.run("RPUSH", "l", "a")
+        h.run("PEXPIRE", "l", "5000")
+        h.run("COPY", "l", "m")
+        #expect(h.run("PTTL", "m") == .integer(5000), "the copy keeps the source's TTL")
+        h.run("SET", "s", "v", "PX", "100")
+        h.now += 101
+        #expect(h.run("COPY", "s", "t") == .integer(0), "an expired source is absent")
+    }
+
     @Test("a key lives until its expiry time and not a millisecond longer")
     func lazyExpiry() {
         let h = EngineHarness()

@@ -115,6 +115,14 @@ SCRIPTS = {
         "STRLEN z", "GETRANGE z 0 1", "SETRANGE z 0 x", "GETSET z v", "GETDEL z", "GETEX z", "MGET z str nokey",
         "SET z v GET", "SET z v", "TYPE z",
     ],
+    "copy": [
+        "SET s hello", "EXPIRE s 1000", "COPY s s2", "GET s2", "TTL s2", "COPY s s2", "COPY s s2 REPLACE", "COPY s s",
+        "COPY nokey x", "COPY s s3 DB 0", "COPY s s4 DB 99", "COPY s s4 DB x", "COPY s s4 BOGUS", "COPY s s4 REPLACE DB",
+        "RPUSH l a b c", "COPY l l2", "RPUSH l2 d", "LRANGE l 0 -1", "LRANGE l2 0 -1", "HSET h f v g w", "COPY h h2",
+        "HDEL h2 f", "~HGETALL h", "~HGETALL h2", "SADD st a b", "COPY st st2", "SREM st a", "~SMEMBERS st2",
+        "ZADD z 1 a 2 b", "COPY z z2", "ZINCRBY z2 5 a", "ZRANGE z 0 -1 WITHSCORES", "ZRANGE z2 0 -1 WITHSCORES",
+        "COPY z s2", "COPY z s2 REPLACE", "TYPE s2", "ZCARD s2", "TTL s2", "OBJECT ENCODING s2", "DBSIZE",
+    ],
 }
 
 
@@ -148,7 +156,7 @@ EVENT_SCRIPT = [
     "INCRBY i 5", "DECR i", "DECRBY i 2", "INCRBYFLOAT i 1.5", "GETSET r x", "SETEX e 100 v", "PSETEX e2 100000 v",
     "SETNX r4 v", "MSET m1 1 m2 2", "MSETNX m3 1 m4 2", "GETEX r PX 100000", "GETEX r PERSIST", "SET r y KEEPTTL",
     "SET r z GET", "GETEX r PERSIST", "SET r5 v EX 100", "SET r5 w PX 100000 GET", "SET r5 u KEEPTTL",
-    "EXPIREAT r 1", "SET t v", "PEXPIRE t 100000", "RENAMENX t t3", "UNLINK t3",
+    "EXPIREAT r 1", "SET t v", "PEXPIRE t 100000", "COPY t t2", "COPY t t2 REPLACE", "RPUSH cl a", "COPY cl cl2", "RENAMENX t t3", "UNLINK t3",
 ]
 
 

@@ -13,7 +13,7 @@ public enum Command: UInt8, CaseIterable, Sendable {
     case incr, decr, incrby, decrby, incrbyfloat, append, strlen, getrange, substr, setrange
     // keys
     case del, unlink, exists, expire, pexpire, expireat, pexpireat, ttl, pttl, expiretime, pexpiretime
-    case persist, type, keys, scan, randomkey, rename, renamenx, touch, object
+    case persist, type, keys, scan, randomkey, rename, renamenx, copy, touch, object
     // hashes
     case hset, hsetnx, hget, hmget, hmset, hdel, hexists, hlen, hstrlen, hkeys, hvals, hgetall, hincrby, hincrbyfloat, hrandfield, hscan
     // lists

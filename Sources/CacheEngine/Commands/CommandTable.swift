@@ -164,6 +164,7 @@ extension CommandTable {
         spec(.keys, 2, ["readonly"], acl: ["@keyspace", "@read", "@slow", "@dangerous"], group: "generic", since: "1.0.0", "Returns all key names that match a pattern."),
         spec(.scan, -2, ["readonly"], acl: ["@keyspace", "@read", "@slow"], group: "generic", since: "2.8.0", "Iterates over the key names in the database."),
         spec(.randomkey, 1, ["readonly"], acl: ["@keyspace", "@read", "@slow"], group: "generic", since: "1.0.0", "Returns a random key name from the database."),
+        spec(.copy, -3, ["write", "denyoom"], keys: (1, 2, 1), acl: ["@keyspace", "@write", "@slow"], group: "generic", since: "6.2.0", "Copies the value of a key to a new key."),
         spec(.rename, 3, ["write"], keys: (1, 2, 1), acl: ["@keyspace", "@write", "@slow"], group: "generic", since: "1.0.0", "Renames a key and overwrites the destination."),
         spec(.renamenx, 3, ["write", "fast"], keys: (1, 2, 1), acl: ["@keyspace", "@write", "@fast"], group: "generic", since: "1.0.0", "Renames a key only when the target key name doesn't exist."),
         spec(.touch, -2, ["readonly", "fast"], keys: (1, -1, 1), acl: ["@keyspace", "@read", "@fast"], group: "generic", since: "3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed."),

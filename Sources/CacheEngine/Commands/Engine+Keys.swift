@@ -272,6 +272,70 @@ extension Engine {
         if onlyIfAbsent { writer.integer(1) } else { writer.ok() }
     }
 
+    /// COPY source destination [DB destination-db] [REPLACE] (db.c copyCommand). There is one
+    /// database, so DB takes only 0. The copy keeps the source's TTL; a collection is copied
+    /// through its portable form, so the two keys share nothing afterwards.
+    func copy(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) {
+        var replace = false
+        var index = 3
+        while index < argv.count {
+            let option = argv[index]
+            if ByteParsing.equalsIgnoringCase(option, "REPLACE") {
+                replace = true
+            } else if ByteParsing.equalsIgnoringCase(option, "DB") && index + 1 < argv.count {
+                guard let database = ByteParsing.int64(argv[index + 1]) else {
+                    writer.error(ErrorReply.notInteger)
+                    return
+                }
+                guard database == 0 else {
+                    writer.error("ERR DB index is out of range")
+                    return
+                }
+                index += 1
+            } else {
+                writer.error(ErrorReply.syntax)
+                return
+            }
+            index += 1
+        }
+        let source = argv[1]
+        let destination = argv[2]
+        if source.elementsEqual(destination) {
+            writer.error("ERR source and destination objects are the same")
+            return
+        }
+        guard let (_, original) = keyspace.findLive(source, hash: keyspace.hash(source), now: now) else {
+            writer.integer(0)
+            return
+        }
+        let destinationHash = keyspace.hash(destination)
+        if keyspace.findLive(destination, hash: destinationHash, now: now) != nil {
+            guard replace else {
+                writer.integer(0)
+                return
+            }
+            deleteKey(destination, now: now)
+        }
+        let copied: Entry
+        if original.isCollection {
+            let encoded = CollectionCodec.encode(original.collection)
+            guard let value = encoded.withUnsafeBytes({ CollectionCodec.decode(kind: original.kind, $0) }) else {
+                preconditionFailure("a collection's portable form decodes")
+            }
+            copied = Entry.allocate(key: destination, valueLength: 8, expiry: original.expiryIfAny, kind: original.kind,
+                                    clock: initialClock(now), version: newEntryVersion)
+            copied.storeCollection(value)
+        } else {
+            copied = Entry.allocate(key: destination, valueLength: original.valueLength, expiry: original.expiryIfAny, kind: .string,
+                                    clock: initialClock(now), compressed: original.isCompressed, version: newEntryVersion)
+            copied.copyValue(from: original)
+        }
+        keyspace.insertNew(copied, hash: destinationHash)
+        notify(.generic, "copy_to", destination)
+        if copied.isCollection { signalReady(destination) }
+        writer.integer(1)
+    }
+
     /// OBJECT ENCODING | IDLETIME | FREQ | REFCOUNT | HELP. Looking does not count as access.
     func object(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) {
         let subcommand = argv[1]

@@ -203,6 +203,7 @@ public final class Engine {
         case .randomkey: randomkey(now: now, &writer)
         case .rename: rename(argv, onlyIfAbsent: false, now: now, &writer)
         case .renamenx: rename(argv, onlyIfAbsent: true, now: now, &writer)
+        case .copy: copy(argv, now: now, &writer)
         case .touch: touch(argv, now: now, &writer)
         case .object: object(argv, now: now, &writer)
         case .dbsize: writer.integer(keyspace.count)
