@@ -45,7 +45,8 @@ SCRIPTS = {
         "HINCRBY h e notanumber", "HSET h big 9223372036854775807", "HINCRBY h big 1", "HINCRBYFLOAT h f 1.5",
         "HINCRBYFLOAT h f 2.25", "HINCRBYFLOAT h e x", "HMSET h x 1 y 2", "HSET h odd", "HDEL h c d e n big f x y",
         "EXISTS h", "HDEL h zz", "HGETALL h", "TYPE h", "HSET s 1 2", "SET str v", "HGET str a", "HSET str a 1",
-        "HRANDFIELD nokey", "HRANDFIELD nokey 3", "HSCAN nokey 0", "HSCAN h notacursor",
+        "HRANDFIELD nokey", "HRANDFIELD nokey 3", "HRANDFIELD nokey x", "HRANDFIELD nokey 9223372036854775807", "HRANDFIELD h 9223372036854775807",
+        "HSCAN nokey 0", "HSCAN h notacursor",
     ],
     "list": [
         "RPUSH l a b c", "LPUSH l z y", "LRANGE l 0 -1", "LRANGE l -2 100", "LRANGE l 5 1", "LLEN l", "LINDEX l 0",
@@ -115,6 +116,27 @@ SCRIPTS = {
         "STRLEN z", "GETRANGE z 0 1", "SETRANGE z 0 x", "GETSET z v", "GETDEL z", "GETEX z", "MGET z str nokey",
         "SET z v GET", "SET z v", "TYPE z",
     ],
+    "zalgebra": [
+        "ZADD a 1 x 2 y 3 z", "ZADD b 10 y 20 z 30 w", "SADD s y w q", "SET str v",
+        "ZUNION 2 a b", "ZUNION 2 a b WITHSCORES", "ZINTER 2 a b WITHSCORES", "ZDIFF 2 a b WITHSCORES", "ZDIFF 2 b a",
+        "ZUNION 3 a b s WITHSCORES", "ZINTER 2 b s WITHSCORES", "ZDIFF 2 s a", "ZUNION 2 a b WEIGHTS 2 0.5 WITHSCORES",
+        "ZUNION 2 a b AGGREGATE MIN WITHSCORES", "ZUNION 2 a b AGGREGATE max WEIGHTS 1 -1 WITHSCORES",
+        "ZINTER 2 a b AGGREGATE MAX WITHSCORES", "ZUNION 2 a nokey WITHSCORES", "ZINTER 2 a nokey", "ZDIFF 2 nokey a",
+        "ZUNION 2 a str", "ZUNION 2 a b WEIGHTS 1", "ZUNION 2 a b WEIGHTS 1 x", "ZUNION 2 a b AGGREGATE avg", "ZUNION 0 a",
+        "ZUNION -1 a", "ZUNION x a", "ZUNION 3 a b", "ZDIFF 2 a b WEIGHTS 1 2", "ZDIFF 2 a b AGGREGATE SUM", "ZUNION 1 a BOGUS",
+        "ZADD inf 1 x", "ZUNION 2 a inf WEIGHTS inf 0 WITHSCORES", "ZUNION 2 a inf WEIGHTS +inf -inf WITHSCORES",
+        "ZUNIONSTORE d 2 a b", "ZRANGE d 0 -1 WITHSCORES", "ZINTERSTORE d 2 a b WEIGHTS 3 1", "ZRANGE d 0 -1 WITHSCORES",
+        "ZDIFFSTORE d 2 a b", "ZRANGE d 0 -1 WITHSCORES", "ZINTERSTORE d 2 a nokey", "EXISTS d", "ZUNIONSTORE d 2 a b WITHSCORES",
+        "ZUNIONSTORE str 1 a", "TYPE str", "ZUNIONSTORE a 2 a b", "ZRANGE a 0 -1 WITHSCORES", "ZINTERCARD 2 a b",
+        "ZINTERCARD 2 a b LIMIT 1", "ZINTERCARD 2 a b LIMIT 0", "ZINTERCARD 2 a b LIMIT -1", "ZINTERCARD 0 a",
+        "ZINTERCARD 2 a b WITHSCORES", "ZINTERCARD 1 str", "ZINTERSTORE d 1 s", "ZRANGE d 0 -1 WITHSCORES", "OBJECT ENCODING d",
+        "ZDIFFSTORE e 1 nokey", "EXISTS e",
+        "ZADD r 1 a 2 b 3 c 4 d", "ZRANGESTORE rd r 1 2", "ZRANGE rd 0 -1 WITHSCORES", "ZRANGESTORE rd r (1 +inf BYSCORE LIMIT 1 2",
+        "ZRANGE rd 0 -1 WITHSCORES", "ZRANGESTORE rd r [c - BYLEX REV", "ZRANGE rd 0 -1 WITHSCORES", "ZRANGESTORE rd r 0 -1 WITHSCORES",
+        "ZRANGESTORE rd r 5 9", "EXISTS rd", "ZRANGESTORE rd nokey 0 -1", "ZRANGESTORE rd nokey x y BYSCORE", "ZRANGESTORE rd str 0 -1",
+        "ZRANGESTORE rd r 0 -1 LIMIT 0 1", "ZRANDMEMBER nokey", "ZRANDMEMBER nokey 3", "ZADD one 1 only", "ZRANDMEMBER one", "SET plain v", "ZRANDMEMBER plain", "ZRANDMEMBER plain 2", "ZRANDMEMBER nokey 9223372036854775807", "ZRANDMEMBER one 9223372036854775807", "~ZRANDMEMBER r 10",
+        "~ZRANDMEMBER r 10 WITHSCORES", "ZRANDMEMBER r 0", "ZRANDMEMBER r 1 BOGUS", "ZRANDMEMBER r x", "ZRANDMEMBER r 1 WITHSCORES x",
+    ],
     "copy": [
         "SET s hello", "EXPIRE s 1000", "COPY s s2", "GET s2", "TTL s2", "COPY s s2", "COPY s s2 REPLACE", "COPY s s",
         "COPY nokey x", "COPY s s3 DB 0", "COPY s s4 DB 99", "COPY s s4 DB x", "COPY s s4 BOGUS", "COPY s s4 REPLACE DB",
@@ -156,7 +178,8 @@ EVENT_SCRIPT = [
     "INCRBY i 5", "DECR i", "DECRBY i 2", "INCRBYFLOAT i 1.5", "GETSET r x", "SETEX e 100 v", "PSETEX e2 100000 v",
     "SETNX r4 v", "MSET m1 1 m2 2", "MSETNX m3 1 m4 2", "GETEX r PX 100000", "GETEX r PERSIST", "SET r y KEEPTTL",
     "SET r z GET", "GETEX r PERSIST", "SET r5 v EX 100", "SET r5 w PX 100000 GET", "SET r5 u KEEPTTL",
-    "EXPIREAT r 1", "SET t v", "PEXPIRE t 100000", "COPY t t2", "COPY t t2 REPLACE", "RPUSH cl a", "COPY cl cl2", "RENAMENX t t3", "UNLINK t3",
+    "EXPIREAT r 1", "ZADD za 1 a", "ZADD zb 2 a", "ZUNIONSTORE zc 2 za zb", "ZINTERSTORE zc 2 za zb", "ZDIFFSTORE zc 2 za zb",
+    "ZINTERSTORE zb 2 za nokey", "ZADD zr 1 a", "ZRANGESTORE zs zr 0 -1", "SET t v", "PEXPIRE t 100000", "COPY t t2", "COPY t t2 REPLACE", "RPUSH cl a", "COPY cl cl2", "RENAMENX t t3", "UNLINK t3",
 ]
 
 

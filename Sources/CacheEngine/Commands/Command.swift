@@ -1,3 +1,5 @@
+import RESP
+
 /// Every command Ringcache serves. The engine executes the data commands; the server shell
 /// executes the ones that need a connection or the process (`CommandSpec.executor`).
 public enum Command: UInt8, CaseIterable, Sendable {
@@ -26,6 +28,7 @@ public enum Command: UInt8, CaseIterable, Sendable {
     case zadd, zrem, zscore, zmscore, zincrby, zcard, zcount, zlexcount, zrank, zrevrank
     case zrange, zrevrange, zrangebyscore, zrevrangebyscore, zrangebylex, zrevrangebylex
     case zremrangebyscore, zremrangebyrank, zremrangebylex, zpopmin, zpopmax, bzpopmin, bzpopmax, zscan
+    case zunion, zinter, zdiff, zunionstore, zinterstore, zdiffstore, zintercard, zrangestore, zrandmember
     // rate limiting
     case clThrottle
 }
@@ -51,6 +54,9 @@ public final class CommandSpec: Sendable {
     public let firstKey: Int
     public let lastKey: Int
     public let keyStep: Int
+    /// For a command whose keys follow a count (`numkeys`: SINTERCARD, ZUNION, ZINTERSTORE…),
+    /// the count's position; 0 = none. Those keys come on top of first...last.
+    public let keyCountIndex: Int
     public let aclCategories: [String]
     public let group: String
     public let since: String
@@ -69,7 +75,7 @@ public final class CommandSpec: Sendable {
 
     init(
         command: Command, name: String, arity: Int, flags: [String], firstKey: Int, lastKey: Int, keyStep: Int,
-        aclCategories: [String], group: String, since: String, summary: String, executor: CommandExecutor
+        keyCountIndex: Int = 0, aclCategories: [String], group: String, since: String, summary: String, executor: CommandExecutor
     ) {
         self.command = command
         self.name = name
@@ -78,6 +84,7 @@ public final class CommandSpec: Sendable {
         self.firstKey = firstKey
         self.lastKey = lastKey
         self.keyStep = keyStep
+        self.keyCountIndex = keyCountIndex
         self.aclCategories = aclCategories
         self.group = group
         self.since = since
@@ -87,6 +94,25 @@ public final class CommandSpec: Sendable {
         denyOOM = flags.contains("denyoom")
         isReadOnly = flags.contains("readonly")
         isFast = flags.contains("fast")
+    }
+
+    /// Calls `body` with the position of every key in `argv`, in order: first...last by step,
+    /// then the keys a `numkeys` argument counts (as many as are present; a count that is not
+    /// a positive number names none, and the command answers that error itself). What cluster
+    /// routing, ACL key patterns and a transaction's slot check all walk.
+    @inline(__always)
+    public func forEachKeyPosition(in argv: Argv, _ body: (Int) -> Void) {
+        guard firstKey > 0 else { return }
+        let last = lastKey >= 0 ? lastKey : argv.count + lastKey
+        var index = firstKey
+        while index <= last && index < argv.count {
+            body(index)
+            index += Swift.max(1, keyStep)
+        }
+        guard keyCountIndex > 0, keyCountIndex < argv.count, let count = ByteParsing.int64(argv[keyCountIndex]), count > 0 else { return }
+        let start = keyCountIndex + 1
+        let end = Swift.min(argv.count, start + Int(Swift.min(count, Int64(argv.count))))
+        for position in start..<end where position < firstKey || position > last { body(position) }
     }
 
     /// Whether `argumentCount` (including the name) fits the arity.

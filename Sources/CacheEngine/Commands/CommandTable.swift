@@ -76,12 +76,12 @@ public struct CommandTable: Sendable {
 
 extension CommandTable {
     private static func spec(
-        _ command: Command, _ arity: Int, _ flags: [String], keys: (Int, Int, Int) = (0, 0, 0),
+        _ command: Command, _ arity: Int, _ flags: [String], keys: (Int, Int, Int) = (0, 0, 0), keyCount: Int = 0,
         acl: [String], group: String, since: String, executor: CommandExecutor = .engine, _ summary: String
     ) -> CommandSpec {
         CommandSpec(
             command: command, name: command == .clThrottle ? "cl.throttle" : "\(command)", arity: arity, flags: flags,
-            firstKey: keys.0, lastKey: keys.1, keyStep: keys.2, aclCategories: acl,
+            firstKey: keys.0, lastKey: keys.1, keyStep: keys.2, keyCountIndex: keyCount, aclCategories: acl,
             group: group, since: since, summary: summary, executor: executor)
     }
     static let allSpecs: [CommandSpec] = [
@@ -221,7 +221,7 @@ extension CommandTable {
         spec(.sinterstore, -3, ["write", "denyoom"], keys: (1, -1, 1), acl: ["@write", "@set", "@slow"], group: "set", since: "1.0.0", "Stores the intersect of multiple sets in a key."),
         spec(.sunionstore, -3, ["write", "denyoom"], keys: (1, -1, 1), acl: ["@write", "@set", "@slow"], group: "set", since: "1.0.0", "Stores the union of multiple sets in a key."),
         spec(.sdiffstore, -3, ["write", "denyoom"], keys: (1, -1, 1), acl: ["@write", "@set", "@slow"], group: "set", since: "1.0.0", "Stores the difference of multiple sets in a key."),
-        spec(.sintercard, -3, ["readonly", "movablekeys"], keys: (2, 2, 1), acl: ["@read", "@set", "@slow"], group: "set", since: "7.0.0", "Returns the number of members of the intersect of multiple sets."),
+        spec(.sintercard, -3, ["readonly", "movablekeys"], keys: (2, 2, 1), keyCount: 1, acl: ["@read", "@set", "@slow"], group: "set", since: "7.0.0", "Returns the number of members of the intersect of multiple sets."),
         spec(.sscan, -3, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@set", "@slow"], group: "set", since: "2.8.0", "Iterates over members of a set."),
         spec(.zadd, -4, ["write", "denyoom", "fast"], keys: (1, 1, 1), acl: ["@write", "@sortedset", "@fast"], group: "sorted_set", since: "1.2.0", "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist."),
         spec(.zrem, -3, ["write", "fast"], keys: (1, 1, 1), acl: ["@write", "@sortedset", "@fast"], group: "sorted_set", since: "1.2.0", "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed."),
@@ -247,6 +247,15 @@ extension CommandTable {
         spec(.bzpopmin, -3, ["write", "fast", "blocking"], keys: (1, -2, 1), acl: ["@write", "@sortedset", "@fast", "@blocking"], group: "sorted_set", since: "5.0.0", "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped."),
         spec(.bzpopmax, -3, ["write", "fast", "blocking"], keys: (1, -2, 1), acl: ["@write", "@sortedset", "@fast", "@blocking"], group: "sorted_set", since: "5.0.0", "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped."),
         spec(.clThrottle, -5, ["write", "denyoom", "fast"], keys: (1, 1, 1), acl: ["@write", "@fast"], group: "generic", since: "7.0.0", "Rate limits with the generic cell rate algorithm: CL.THROTTLE key max_burst count period [quantity], as redis-cell."),
+        spec(.zunion, -3, ["readonly", "movablekeys"], keys: (2, 2, 1), keyCount: 1, acl: ["@read", "@sortedset", "@slow"], group: "sorted_set", since: "6.2.0", "Returns the union of multiple sorted sets."),
+        spec(.zinter, -3, ["readonly", "movablekeys"], keys: (2, 2, 1), keyCount: 1, acl: ["@read", "@sortedset", "@slow"], group: "sorted_set", since: "6.2.0", "Returns the intersect of multiple sorted sets."),
+        spec(.zdiff, -3, ["readonly", "movablekeys"], keys: (2, 2, 1), keyCount: 1, acl: ["@read", "@sortedset", "@slow"], group: "sorted_set", since: "6.2.0", "Returns the difference between multiple sorted sets."),
+        spec(.zunionstore, -4, ["write", "denyoom", "movablekeys"], keys: (1, 1, 1), keyCount: 2, acl: ["@write", "@sortedset", "@slow"], group: "sorted_set", since: "2.0.0", "Stores the union of multiple sorted sets in a key."),
+        spec(.zinterstore, -4, ["write", "denyoom", "movablekeys"], keys: (1, 1, 1), keyCount: 2, acl: ["@write", "@sortedset", "@slow"], group: "sorted_set", since: "2.0.0", "Stores the intersect of multiple sorted sets in a key."),
+        spec(.zdiffstore, -4, ["write", "denyoom", "movablekeys"], keys: (1, 1, 1), keyCount: 2, acl: ["@write", "@sortedset", "@slow"], group: "sorted_set", since: "6.2.0", "Stores the difference of multiple sorted sets in a key."),
+        spec(.zintercard, -3, ["readonly", "movablekeys"], keys: (2, 2, 1), keyCount: 1, acl: ["@read", "@sortedset", "@slow"], group: "sorted_set", since: "7.0.0", "Returns the number of members of the intersect of multiple sorted sets."),
+        spec(.zrangestore, -5, ["write", "denyoom"], keys: (1, 2, 1), acl: ["@write", "@sortedset", "@slow"], group: "sorted_set", since: "6.2.0", "Stores a range of members from sorted set in a key."),
+        spec(.zrandmember, -2, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@sortedset", "@slow"], group: "sorted_set", since: "6.2.0", "Returns one or more random members from a sorted set."),
         spec(.zscan, -3, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@sortedset", "@slow"], group: "sorted_set", since: "2.8.0", "Iterates over members and scores of a sorted set."),
     ]
 }

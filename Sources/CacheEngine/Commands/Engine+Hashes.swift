@@ -139,10 +139,10 @@ extension Engine {
         guard argv.count <= 4 else { throw .syntax }
         let withValues = argv.count == 4
         if withValues && !ByteParsing.equalsIgnoringCase(argv[3], "WITHVALUES") { throw .syntax }
-        guard let requested = ByteParsing.int64(argv[2]), requested > Int64.min / 2, requested < Int64.max / 2 else {
-            throw CommandError("ERR value is out of range")
-        }
+        guard let requested = ByteParsing.int64(argv[2]) else { throw .notInteger }
         let hash = try readable(argv[1], HashValue.self, now: now)
+        // Checked once the key is found, as Redis does: a missing key answers an empty array.
+        if hash != nil && !(requested > Int64.min / 2 && requested < Int64.max / 2) { throw CommandError("ERR value is out of range") }
         let positions = randomPositions(count: hash?.count ?? 0, requested: Int(requested))
         let table = hash?.table ?? IndexedTable()
         if withValues && writer.version == .v3 {

@@ -377,4 +377,44 @@ extension Engine {
             writer.bulk(RESPWriter.formatDouble(node.score))
         }
     }
+
+    /// ZRANGESTORE destination source min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]:
+    /// ZRANGE's selection stored as a new sorted set (WITHSCORES is a syntax error here).
+    func zrangestore(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
+        let request = try Self.rangeOptions(argv, from: 5, allowKind: true, request: RangeRequest())
+        guard !request.withScores else { throw .syntax }
+        let source = try readable(argv[2], SortedSetValue.self, now: now)
+        let result = SortedSetValue()
+        // Bounds are checked even when the source is missing, as Redis does.
+        for node in try Self.select(source ?? SortedSetValue(), request, argv[3], argv[4]) {
+            result.set(node.member, score: node.score)
+        }
+        writer.integer(storeSortedSet(result, at: argv[1], event: "zrangestore", now: now))
+    }
+
+    /// ZRANDMEMBER key [count [WITHSCORES]], with HRANDFIELD's rules for the count.
+    func zrandmember(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
+        guard argv.count > 2 else {
+            guard let set = try readable(argv[1], SortedSetValue.self, now: now), set.count > 0 else {
+                writer.null()
+                return
+            }
+            writer.bulk(set.node(atRank: Int.random(in: 0..<set.count, using: &random))!.member)
+            return
+        }
+        guard argv.count <= 4 else { throw .syntax }
+        let withScores = argv.count == 4
+        if withScores && !ByteParsing.equalsIgnoringCase(argv[3], "WITHSCORES") { throw .syntax }
+        guard let requested = ByteParsing.int64(argv[2]) else { throw .notInteger }
+        guard let set = try readable(argv[1], SortedSetValue.self, now: now) else {
+            writer.arrayHeader(0)
+            return
+        }
+        // Checked once the key is found, as Redis does. Redis 7.0 refuses only a huge negative
+        // count with WITHSCORES and would try to send the rest; Ringcache refuses every huge
+        // negative count (a positive one just means the whole set).
+        guard requested > Int64.min / 2 else { throw CommandError("ERR value is out of range") }
+        let nodes = randomPositions(count: set.count, requested: Int(requested)).map { set.node(atRank: $0)! }
+        Self.writeScored(nodes, withScores: withScores, &writer)
+    }
 }

@@ -285,6 +285,15 @@ public final class Engine {
         case .bzpopmin: run({ (a, n, w) throws(CommandError) in try self.blockingZpop(a, max: false, now: n, &w) }, argv, now: now, &writer)
         case .bzpopmax: run({ (a, n, w) throws(CommandError) in try self.blockingZpop(a, max: true, now: n, &w) }, argv, now: now, &writer)
         case .zscan: run(zscan, argv, now: now, &writer)
+        case .zunion: run({ (a, n, w) throws(CommandError) in try self.sortedSetCombination(a, .union, now: n, &w) }, argv, now: now, &writer)
+        case .zinter: run({ (a, n, w) throws(CommandError) in try self.sortedSetCombination(a, .inter, now: n, &w) }, argv, now: now, &writer)
+        case .zdiff: run({ (a, n, w) throws(CommandError) in try self.sortedSetCombination(a, .diff, now: n, &w) }, argv, now: now, &writer)
+        case .zunionstore: run({ (a, n, w) throws(CommandError) in try self.sortedSetCombinationStore(a, .union, now: n, &w) }, argv, now: now, &writer)
+        case .zinterstore: run({ (a, n, w) throws(CommandError) in try self.sortedSetCombinationStore(a, .inter, now: n, &w) }, argv, now: now, &writer)
+        case .zdiffstore: run({ (a, n, w) throws(CommandError) in try self.sortedSetCombinationStore(a, .diff, now: n, &w) }, argv, now: now, &writer)
+        case .zintercard: run(zintercard, argv, now: now, &writer)
+        case .zrangestore: run(zrangestore, argv, now: now, &writer)
+        case .zrandmember: run(zrandmember, argv, now: now, &writer)
         case .clThrottle: run(throttle, argv, now: now, &writer)
         case .ping, .echo, .quit, .hello, .select, .client, .command, .info, .config, .time, .shutdown, .cluster, .save, .bgsave, .lastsave, .slowlog, .readonly, .readwrite, .asking, .monitor, .latency, .wait,
              .subscribe, .unsubscribe, .psubscribe, .punsubscribe, .publish, .pubsub, .auth, .acl, .multi, .exec, .discard, .watch, .unwatch:

@@ -22,24 +22,20 @@ extension ConnectionHandler {
     ///   READONLY, the command only reads, and this node holds a copy of the slot;
     /// - down while the node has not joined a cluster.
     func route(_ spec: CommandSpec, _ argv: Argv, view: ClusterView) -> Route {
-        let last = spec.lastKey >= 0 ? spec.lastKey : argv.count + spec.lastKey
-        var index = spec.firstKey
         var slot = -1
         var spansSlots = false
         var allPrimaryHere = true
-        while index <= last && index < argv.count {
+        spec.forEachKeyPosition(in: argv) { index in
             let keySlot = HashSlot.slot(for: argv[index])
             if slot == -1 {
                 slot = keySlot
             } else if keySlot != slot {
                 spansSlots = true
-                // Redis refuses this outright; a proxy only needs the keys to live here.
-                guard proxyRouting else { return .crossSlot }
             }
             if allPrimaryHere && !view.isPrimary(of: keySlot) { allPrimaryHere = false }
-            index += max(1, spec.keyStep)
         }
-        if spansSlots { return allPrimaryHere && view.isJoined ? .local : .crossSlot }
+        // Redis refuses keys of several slots outright; a proxy only needs them to live here.
+        if spansSlots { return proxyRouting && allPrimaryHere && view.isJoined ? .local : .crossSlot }
         guard slot >= 0 else { return .local }
         guard view.isJoined, let endpoint = view.primaryEndpoint(of: slot) else { return .down }
         if view.isPrimary(of: slot) { return .local }

@@ -139,14 +139,13 @@ extension ConnectionHandler {
         for command in commands {
             let refusal: String? = Self.withArgv(command) { argv in
                 guard let spec = commandTable.lookup(argv[0]), spec.firstKey > 0 else { return nil }
-                let last = spec.lastKey >= 0 ? spec.lastKey : argv.count + spec.lastKey
-                var index = spec.firstKey
-                while index <= last && index < argv.count {
+                var crossSlot = false
+                spec.forEachKeyPosition(in: argv) { index in
                     let keySlot = HashSlot.slot(for: argv[index])
-                    if let slot, slot != keySlot { return "CROSSSLOT Keys in request don't hash to the same slot" }
+                    if let slot, slot != keySlot { crossSlot = true }
                     slot = keySlot
-                    index += max(1, spec.keyStep)
                 }
+                if crossSlot { return "CROSSSLOT Keys in request don't hash to the same slot" }
                 switch route(spec, argv, view: clusterView) {
                 case .local: return nil
                 case .down: return "CLUSTERDOWN Hash slot not served"

@@ -36,14 +36,11 @@ extension ConnectionHandler {
         // AUTH, HELLO and QUIT stay open to every user, as in Redis.
         if userUnrestricted || spec.flags.contains("no_auth") { return nil }
         guard user.allows(spec.command) else { return "NOPERM this user has no permissions to run the '\(Self.fullName(spec, argv))' command" }
-        if spec.firstKey > 0 {
-            let last = spec.lastKey >= 0 ? spec.lastKey : argv.count + spec.lastKey
-            var index = spec.firstKey
-            while index <= last && index < argv.count {
-                if !user.allowsKey(argv[index]) { return "NOPERM this user has no permissions to access one of the keys used as arguments" }
-                index += max(1, spec.keyStep)
-            }
+        var everyKeyAllowed = true
+        spec.forEachKeyPosition(in: argv) { index in
+            if everyKeyAllowed && !user.allowsKey(argv[index]) { everyKeyAllowed = false }
         }
+        if !everyKeyAllowed { return "NOPERM this user has no permissions to access one of the keys used as arguments" }
         let channels: Range<Int>
         switch spec.command {
         case .publish: channels = 1..<2
