@@ -63,6 +63,10 @@ SCRIPTS = {
         "BLPOP dst -1", "BLPOP dst notatimeout", "BLMOVE dst other LEFT LEFT 0", "BRPOPLPUSH dst other 0",
         "LRANGE other 0 -1", "TYPE dst", "OBJECT ENCODING other", "RPUSH one a", "EXPIRE one 100", "RPOPLPUSH one one",
         "TTL one", "LMOVE one one LEFT RIGHT", "LRANGE one 0 -1",
+        "RPUSH mp a b c d", "LMPOP 2 nokey mp LEFT", "LMPOP 2 nokey mp RIGHT COUNT 2", "LMPOP 1 mp LEFT COUNT 10", "EXISTS mp",
+        "LMPOP 1 mp LEFT", "SET plain v", "LMPOP 2 plain mp LEFT", "RPUSH mp x", "LMPOP 2 mp plain LEFT", "LMPOP 0 mp LEFT",
+        "LMPOP x mp LEFT", "LMPOP 1 mp", "LMPOP 1 mp UP", "LMPOP 1 mp LEFT COUNT 0", "LMPOP 1 mp LEFT COUNT -1",
+        "LMPOP 1 mp LEFT COUNT 1 COUNT 2", "LMPOP 3 mp LEFT", "LMPOP 1 mp LEFT BOGUS",
     ],
     "set": [
         "SADD s a b c", "SADD s c d", "SCARD s", "SISMEMBER s a", "SISMEMBER s zz", "SMISMEMBER s a zz d", "~SMEMBERS s",
@@ -136,6 +140,9 @@ SCRIPTS = {
         "ZRANGESTORE rd r 5 9", "EXISTS rd", "ZRANGESTORE rd nokey 0 -1", "ZRANGESTORE rd nokey x y BYSCORE", "ZRANGESTORE rd str 0 -1",
         "ZRANGESTORE rd r 0 -1 LIMIT 0 1", "ZRANDMEMBER nokey", "ZRANDMEMBER nokey 3", "ZADD one 1 only", "ZRANDMEMBER one", "SET plain v", "ZRANDMEMBER plain", "ZRANDMEMBER plain 2", "ZRANDMEMBER nokey 9223372036854775807", "ZRANDMEMBER one 9223372036854775807", "~ZRANDMEMBER r 10",
         "~ZRANDMEMBER r 10 WITHSCORES", "ZRANDMEMBER r 0", "ZRANDMEMBER r 1 BOGUS", "ZRANDMEMBER r x", "ZRANDMEMBER r 1 WITHSCORES x",
+        "ZMPOP 2 nokey r MIN", "ZMPOP 2 nokey r MAX COUNT 2", "ZMPOP 1 r MIN COUNT 10", "EXISTS r", "ZMPOP 1 r MIN",
+        "ZMPOP 2 plain r MIN", "ZMPOP 0 r MIN", "ZMPOP x r MIN", "ZMPOP 1 r", "ZMPOP 1 r MIDDLE", "ZMPOP 1 r MIN COUNT 0",
+        "ZADD r 1 a", "ZMPOP 1 r MIN COUNT 1 COUNT 2", "ZMPOP 5 r MIN", "ZMPOP 2 r plain MAX",
     ],
     "copy": [
         "SET s hello", "EXPIRE s 1000", "COPY s s2", "GET s2", "TTL s2", "COPY s s2", "COPY s s2 REPLACE", "COPY s s",
@@ -179,7 +186,8 @@ EVENT_SCRIPT = [
     "SETNX r4 v", "MSET m1 1 m2 2", "MSETNX m3 1 m4 2", "GETEX r PX 100000", "GETEX r PERSIST", "SET r y KEEPTTL",
     "SET r z GET", "GETEX r PERSIST", "SET r5 v EX 100", "SET r5 w PX 100000 GET", "SET r5 u KEEPTTL",
     "EXPIREAT r 1", "ZADD za 1 a", "ZADD zb 2 a", "ZUNIONSTORE zc 2 za zb", "ZINTERSTORE zc 2 za zb", "ZDIFFSTORE zc 2 za zb",
-    "ZINTERSTORE zb 2 za nokey", "ZADD zr 1 a", "ZRANGESTORE zs zr 0 -1", "SET t v", "PEXPIRE t 100000", "COPY t t2", "COPY t t2 REPLACE", "RPUSH cl a", "COPY cl cl2", "RENAMENX t t3", "UNLINK t3",
+    "ZINTERSTORE zb 2 za nokey", "ZADD zr 1 a", "ZRANGESTORE zs zr 0 -1", "ZADD zm 1 a 2 b", "ZMPOP 1 zm MIN", "ZMPOP 1 zm MAX",
+    "RPUSH lm a b", "LMPOP 1 lm LEFT COUNT 2", "SET t v", "PEXPIRE t 100000", "COPY t t2", "COPY t t2 REPLACE", "RPUSH cl a", "COPY cl cl2", "RENAMENX t t3", "UNLINK t3",
 ]
 
 

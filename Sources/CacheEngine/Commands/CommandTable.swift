@@ -256,6 +256,8 @@ extension CommandTable {
         spec(.zintercard, -3, ["readonly", "movablekeys"], keys: (2, 2, 1), keyCount: 1, acl: ["@read", "@sortedset", "@slow"], group: "sorted_set", since: "7.0.0", "Returns the number of members of the intersect of multiple sorted sets."),
         spec(.zrangestore, -5, ["write", "denyoom"], keys: (1, 2, 1), acl: ["@write", "@sortedset", "@slow"], group: "sorted_set", since: "6.2.0", "Stores a range of members from sorted set in a key."),
         spec(.zrandmember, -2, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@sortedset", "@slow"], group: "sorted_set", since: "6.2.0", "Returns one or more random members from a sorted set."),
+        spec(.lmpop, -4, ["write", "movablekeys"], keys: (2, 2, 1), keyCount: 1, acl: ["@write", "@list", "@slow"], group: "list", since: "7.0.0", "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped."),
+        spec(.zmpop, -4, ["write", "movablekeys"], keys: (2, 2, 1), keyCount: 1, acl: ["@write", "@sortedset", "@slow"], group: "sorted_set", since: "7.0.0", "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped."),
         spec(.zscan, -3, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@sortedset", "@slow"], group: "sorted_set", since: "2.8.0", "Iterates over members and scores of a sorted set."),
     ]
 }

@@ -323,18 +323,23 @@ extension Engine {
         return popped
     }
 
+    /// An array of `[member, score]` pairs (ZPOPMIN's RESP3 reply, ZMPOP's in both).
+    static func writeMemberScorePairs(_ pairs: [(member: [UInt8], score: Double)], _ writer: inout RESPWriter) {
+        writer.arrayHeader(pairs.count)
+        for (member, score) in pairs {
+            writer.arrayHeader(2)
+            writer.bulk(member)
+            writer.double(score)
+        }
+    }
+
     /// ZPOPMIN / ZPOPMAX key [count]
     func zpop(_ argv: Argv, max: Bool, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         guard argv.count <= 3 else { throw .syntax }
         let requested = argv.count == 3 ? try Self.count(argv[2]) : nil
         let popped = try popExtremes(argv[1], max: max, count: requested ?? 1, now: now) ?? []
         if requested != nil && writer.version == .v3 {
-            writer.arrayHeader(popped.count)
-            for (member, score) in popped {
-                writer.arrayHeader(2)
-                writer.bulk(member)
-                writer.double(score)
-            }
+            Self.writeMemberScorePairs(popped, &writer)
             return
         }
         writer.arrayHeader(popped.count * 2)
