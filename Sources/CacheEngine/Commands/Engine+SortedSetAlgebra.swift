@@ -134,20 +134,14 @@ extension Engine {
         switch operation {
         case .union:
             var scores: [ByteKey: Double] = [:]
-            var order: [[UInt8]] = []
             for input in request.inputs {
                 input.forEach { member, score in
                     let value = weighted(score, input.weight)
                     let key = ByteKey(member)
-                    if let total = scores[key] {
-                        scores[key] = combined(total, value, request.aggregate)
-                    } else {
-                        scores[key] = value
-                        order.append(member)
-                    }
+                    scores[key] = scores[key].map { combined($0, value, request.aggregate) } ?? value
                 }
             }
-            for member in order { result.set(member, score: scores[ByteKey(member)]!) }
+            for (member, score) in scores { result.set(member.bytes, score: score) }
         case .inter:
             guard !request.inputs.contains(where: { $0.sorted == nil && $0.plain == nil }) else { return result }
             // Smallest input first: every candidate comes from it (Redis sorts by cardinality).
