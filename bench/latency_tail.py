@@ -2,39 +2,68 @@
 
 One five-round race gives five p99s per server, and on this machine a server's p99 moves by
 a fifth between rounds, so the medians of two such runs can fall either side of each other.
-This runs only the p99 rows of the race, `redis-benchmark -t set,get -d 32 -r 1000000
--n 1000000 -c 50` at `-P 1` and `-P 16` against a fresh server of each kind per round (each
-pinned to CPU 1, the load generator to CPU 0, Redis first then Ringcache), and reports for
-each row the per-round ratios Ringcache/Redis, their median, in how many rounds Ringcache's
-p99 was below, equal to (redis-benchmark's percentiles are quantized) and above Redis's,
-and the two-sided sign-test p-value of those counts under "neither is better" (ties left
-out): small means one server's tail is reliably shorter; large means the rounds cannot
+This runs only the p99 rows of the race, `redis-benchmark -t set,get -d 32 -r 1000000 -c 50`
+at `-P 1` and `-P 16`, with each server pinned to CPU 1 and the load generator to CPU 0, and
+reports for each row the per-round ratios Ringcache/Redis, their median, in how many rounds
+Ringcache's p99 was below, equal to (redis-benchmark's percentiles are quantized) and above
+Redis's, and the two-sided sign-test p-value of those counts under "neither is better" (ties
+left out): small means one server's tail is reliably shorter; large means the rounds cannot
 tell them apart. It also gives the geometric mean of the per-round ratios with a 95%
 bootstrap interval (resampling rounds, fixed seed): how large a difference the rounds leave
 room for, either way.
 
+Two ways to pair the servers:
+
+- interleaved (the default): both servers run for the whole measurement, each first filled
+  with `--fill` SETs over the race's key space (3,000,000: about 950,000 of its 1,000,000
+  keys, so every round sees nearly the same table), and a round is one slice of each,
+  `--requests` per test (300,000 unless given), in the order Redis, Ringcache in odd rounds
+  and Ringcache, Redis in even ones, so a drift during a round favours neither. The server
+  not being measured is stopped (SIGSTOP) for the other's slice, so neither's idle threads
+  run on the measured core. A round takes about 15 s, so both halves of it see the same
+  machine.
+- `--fresh-servers`: a fresh server of each kind per round, Redis first, 1,000,000 requests
+  per test unless given; a round then takes about a minute and a half, and this machine's
+  speed moves by up to a fifth within that (bench/RESULTS.md, "The tail slice by slice").
+
 Each round's figures go to stderr as they come; `--from-log FILE...` reads such lines back
 (several runs pooled) instead of measuring.
 
-    python3 bench/latency_tail.py [--rounds 11] [--requests 1000000] [--from-log FILE...]
+    python3 bench/latency_tail.py [--rounds 11] [--requests N] [--fill N] [--fresh-servers] [--from-log FILE...]
 """
 import argparse
+import contextlib
 import math
 import random
 import re
+import signal
 import statistics
 import sys
 
 from benchlib import machine, redis_version, start_redis, start_ringcache
-from compare import set_get_race
+from compare import redis_benchmark, set_get_race
 
 ROWS = [(test, pipeline) for pipeline in (1, 16) for test in ("SET", "GET")]
 
 
-def one_round(start, requests: int) -> dict[tuple[str, int], float]:
-    with start(cpu=1) as server:
-        race = set_get_race(server.port, requests)
+def p99_rows(port: int, requests: int) -> dict[tuple[str, int], float]:
+    race = set_get_race(port, requests)
     return {(test, pipeline): race[f"{test} -P {pipeline} p99"] for test, pipeline in ROWS}
+
+
+def start_ringcache_like_redis(**options):
+    # Redis does not compress values; neither does Ringcache in the race.
+    return start_ringcache("--value-compression-threshold", "0", **options)
+
+
+@contextlib.contextmanager
+def stopped(server):
+    """`server` (every thread of it) does not run inside the block."""
+    server.process.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        server.process.send_signal(signal.SIGCONT)
 
 
 def sign_test_p(below: int, above: int) -> float:
@@ -79,24 +108,60 @@ def read_logs(paths: list[str]) -> tuple[dict, dict]:
     return redis_p99, ring_p99
 
 
-def measure(rounds: int, requests: int) -> tuple[dict, dict]:
+def print_round(round_number: int, name: str, figures: dict[tuple[str, int], float]):
+    print(f"round {round_number} {name}: " + ", ".join(f"{test} -P {pipeline} p99 {figures[(test, pipeline)]:.3f}"
+                                                     for test, pipeline in ROWS), file=sys.stderr, flush=True)
+
+
+def measure_fresh_servers(rounds: int, requests: int) -> tuple[dict, dict]:
     redis_p99: dict[tuple[str, int], list[float]] = {row: [] for row in ROWS}
     ring_p99: dict[tuple[str, int], list[float]] = {row: [] for row in ROWS}
-    for round_number in range(rounds):
-        for name, start, samples in (("redis", start_redis, redis_p99),
-                                     ("ringcache", lambda **kw: start_ringcache("--value-compression-threshold", "0", **kw), ring_p99)):
-            figures = one_round(start, requests)
+    for round_number in range(1, rounds + 1):
+        for name, start, samples in (("redis", start_redis, redis_p99), ("ringcache", start_ringcache_like_redis, ring_p99)):
+            with start(cpu=1) as server:
+                figures = p99_rows(server.port, requests)
             for row, value in figures.items():
                 samples[row].append(value)
-            print(f"round {round_number + 1} {name}: " + ", ".join(f"{test} -P {pipeline} p99 {figures[(test, pipeline)]:.3f}"
-                                                                   for test, pipeline in ROWS), file=sys.stderr, flush=True)
+            print_round(round_number, name, figures)
+    return redis_p99, ring_p99
+
+
+def measure_interleaved(rounds: int, requests: int, fill: int) -> tuple[dict, dict]:
+    redis_p99: dict[tuple[str, int], list[float]] = {row: [] for row in ROWS}
+    ring_p99: dict[tuple[str, int], list[float]] = {row: [] for row in ROWS}
+    with start_redis(cpu=1) as redis_server, start_ringcache_like_redis(cpu=1) as ring_server:
+        servers = {"redis": (redis_server, ring_server, redis_p99), "ringcache": (ring_server, redis_server, ring_p99)}
+        keys = {}
+        for name, (server, other, _) in servers.items():
+            with stopped(other):
+                # The race's key space, nearly full, so the slices' SETs hardly change its size.
+                redis_benchmark(server.port, "-t", "set", "-d", "32", "-r", "1000000", "-n", str(fill), "-c", "50", "-P", "16")
+            keys[name] = server.client().dbsize()
+        for round_number in range(1, rounds + 1):
+            order = ("redis", "ringcache") if round_number % 2 else ("ringcache", "redis")
+            for name in order:
+                server, other, samples = servers[name]
+                with stopped(other):
+                    figures = p99_rows(server.port, requests)
+                for row, value in figures.items():
+                    samples[row].append(value)
+                print_round(round_number, name, figures)
+                # SETs only add keys: a server that lost some (while stopped, say) would serve
+                # GETs from a smaller table, and the comparison would not be fair.
+                size = server.client().dbsize()
+                if size < keys[name]:
+                    raise SystemExit(f"{name} lost keys between slices: {keys[name]} then {size}")
+                keys[name] = size
     return redis_p99, ring_p99
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=11)
-    parser.add_argument("--requests", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, help="requests per test and slice (default 300,000, or 1,000,000 "
+                                                     "with --fresh-servers)")
+    parser.add_argument("--fill", type=int, default=3_000_000, help="SETs that fill each server before the first round")
+    parser.add_argument("--fresh-servers", action="store_true", help="a fresh server of each kind per round")
     parser.add_argument("--from-log", nargs="+", metavar="FILE", help="pool the rounds these stderr logs printed")
     arguments = parser.parse_args()
     if arguments.from_log:
@@ -104,10 +169,18 @@ def main():
         rounds = len(redis_p99[ROWS[0]])
         print(f"{rounds} paired rounds from {', '.join(arguments.from_log)}.\n")
     else:
-        redis_p99, ring_p99 = measure(arguments.rounds, arguments.requests)
         rounds = arguments.rounds
-        print(f"Measured on {machine()}; Redis {redis_version()}; {rounds} interleaved rounds, "
-              f"{arguments.requests:,} requests per test.\n")
+        if arguments.fresh_servers:
+            requests = arguments.requests or 1_000_000
+            redis_p99, ring_p99 = measure_fresh_servers(rounds, requests)
+            method = "a fresh server of each kind per round"
+        else:
+            requests = arguments.requests or 300_000
+            redis_p99, ring_p99 = measure_interleaved(rounds, requests, arguments.fill)
+            method = (f"both servers running throughout, filled with {arguments.fill:,} SETs, one slice of each per round, "
+                      "the other stopped meanwhile")
+        print(f"Measured on {machine()}; Redis {redis_version()}; {rounds} rounds, {method}; "
+              f"{requests:,} requests per test.\n")
     print("| p99, redis-benchmark -d 32 -r 1000000 -c 50 | Redis median ms | Ringcache median ms | median of the per-round ratios "
           "| geometric mean of the ratios (95% bootstrap interval) | rounds Ringcache below / equal / above Redis "
           "| sign test p (two-sided) |")

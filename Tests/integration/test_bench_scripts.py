@@ -58,26 +58,47 @@ def test_cpu_per_request_reports_both_servers_and_both_commands():
         assert float(cells[2].replace(",", "")) > 0 and float(cells[4]) + float(cells[5]) > 0, row
 
 
-def test_latency_tail_pairs_rounds_and_counts_every_one(tmp_path):
-    result = subprocess.run([sys.executable, str(ROOT / "bench" / "latency_tail.py"), "--rounds", "2", "--requests", "10000"],
-                            capture_output=True, text=True, timeout=300, cwd=ROOT / "bench")
-    assert result.returncode == 0, result.stdout + result.stderr
-    rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and "---" not in line][1:]
-    assert [row.split("|")[1].strip() for row in rows] == ["SET -P 1", "GET -P 1", "SET -P 16", "GET -P 16"], result.stdout
-    for row in rows:
-        cells = [cell.strip() for cell in row.strip("|").split("|")]
-        assert float(cells[1]) > 0 and float(cells[2]) > 0, row
+def run_latency_tail(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "bench" / "latency_tail.py"), *arguments],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT / "bench")
+
+
+def table_rows(report: str) -> list[list[str]]:
+    rows = [line for line in report.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+
+
+def assert_every_round_counted(report: str, rounds: int):
+    rows = table_rows(report)
+    assert [cells[0] for cells in rows] == ["SET -P 1", "GET -P 1", "SET -P 16", "GET -P 16"], report
+    for cells in rows:
+        assert float(cells[1]) > 0 and float(cells[2]) > 0, cells
         # Every round lands in exactly one of below / equal / above.
-        assert sum(int(count) for count in cells[5].split(" / ")) == 2, row
-        assert 0 < float(cells[6]) <= 1, row
+        assert sum(int(count) for count in cells[5].split(" / ")) == rounds, cells
+        assert 0 < float(cells[6]) <= 1, cells
+
+
+def test_latency_tail_pairs_rounds_and_counts_every_one(tmp_path):
+    result = run_latency_tail("--rounds", "2", "--requests", "10000", "--fill", "20000")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert_every_round_counted(result.stdout, 2)
+    # Interleaved: the slices alternate, Redis first in odd rounds and Ringcache first in
+    # even ones, so drift during a round favours neither.
+    order = [line.split(":")[0] for line in result.stderr.splitlines() if line.startswith("round ")]
+    assert order == ["round 1 redis", "round 1 ringcache", "round 2 ringcache", "round 2 redis"], result.stderr
     # The rounds it printed, read back: the same table.
     log = tmp_path / "rounds.log"
     log.write_text(result.stderr)
-    pooled = subprocess.run([sys.executable, str(ROOT / "bench" / "latency_tail.py"), "--from-log", str(log)],
-                            capture_output=True, text=True, timeout=60, cwd=ROOT / "bench")
+    pooled = run_latency_tail("--from-log", str(log))
     assert pooled.returncode == 0, pooled.stdout + pooled.stderr
-    assert [line for line in pooled.stdout.splitlines() if line.startswith("| ")] == \
-        [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    assert table_rows(pooled.stdout) == table_rows(result.stdout)
+
+
+def test_latency_tail_with_fresh_servers_per_round():
+    result = run_latency_tail("--fresh-servers", "--rounds", "1", "--requests", "10000")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "a fresh server of each kind per round" in result.stdout
+    assert_every_round_counted(result.stdout, 1)
 
 
 def test_the_sign_test_is_the_binomial_tail():
