@@ -48,6 +48,7 @@ struct CommandTableTests {
         #expect(keyPositions(["SINTERCARD", "2", "a", "b", "LIMIT", "1"]) == [2, 3])
         #expect(keyPositions(["ZUNION", "3", "a", "b", "c", "WITHSCORES"]) == [2, 3, 4])
         #expect(keyPositions(["ZINTERSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"]) == [1, 3, 4])
+        #expect(keyPositions(["BLMPOP", "0", "2", "a", "b", "LEFT", "COUNT", "3"]) == [3, 4])
         // A count past the arguments names only those present; one that is no number names
         // none beyond the fixed range (the command answers the error itself).
         #expect(keyPositions(["ZUNIONSTORE", "d", "9", "a"]) == [1, 3])

@@ -67,6 +67,10 @@ SCRIPTS = {
         "LMPOP 1 mp LEFT", "SET plain v", "LMPOP 2 plain mp LEFT", "RPUSH mp x", "LMPOP 2 mp plain LEFT", "LMPOP 0 mp LEFT",
         "LMPOP x mp LEFT", "LMPOP 1 mp", "LMPOP 1 mp UP", "LMPOP 1 mp LEFT COUNT 0", "LMPOP 1 mp LEFT COUNT -1",
         "LMPOP 1 mp LEFT COUNT 1 COUNT 2", "LMPOP 3 mp LEFT", "LMPOP 1 mp LEFT BOGUS",
+        "RPUSH bm a b c", "BLMPOP 0 2 nokey bm LEFT", "BLMPOP 0.5 2 nokey bm RIGHT COUNT 5", "EXISTS bm",
+        "BLMPOP 0.01 2 nokey bm LEFT", "BLMPOP 0.01 1 plain LEFT", "RPUSH bm x", "BLMPOP 0 2 bm plain RIGHT",
+        "BLMPOP -1 1 bm LEFT", "BLMPOP x 1 bm LEFT", "BLMPOP x 0 bm LEFT", "BLMPOP x 1 bm UP", "BLMPOP x 1 bm LEFT COUNT 0",
+        "BLMPOP 0 1 bm", "BLMPOP 0 3 bm LEFT", "BLMPOP 0 1 bm LEFT COUNT 1 COUNT 2", "BLMPOP 0 x bm LEFT",
     ],
     "set": [
         "SADD s a b c", "SADD s c d", "SCARD s", "SISMEMBER s a", "SISMEMBER s zz", "SMISMEMBER s a zz d", "~SMEMBERS s",
@@ -143,6 +147,10 @@ SCRIPTS = {
         "ZMPOP 2 nokey r MIN", "ZMPOP 2 nokey r MAX COUNT 2", "ZMPOP 1 r MIN COUNT 10", "EXISTS r", "ZMPOP 1 r MIN",
         "ZMPOP 2 plain r MIN", "ZMPOP 0 r MIN", "ZMPOP x r MIN", "ZMPOP 1 r", "ZMPOP 1 r MIDDLE", "ZMPOP 1 r MIN COUNT 0",
         "ZADD r 1 a", "ZMPOP 1 r MIN COUNT 1 COUNT 2", "ZMPOP 5 r MIN", "ZMPOP 2 r plain MAX",
+        "ZADD bz 1 a 2 b 3 c", "BZMPOP 0 2 nokey bz MIN", "BZMPOP 0.5 2 nokey bz MAX COUNT 5", "EXISTS bz",
+        "BZMPOP 0.01 2 nokey bz MIN", "BZMPOP 0.01 1 plain MIN", "ZADD bz 1.5 x", "BZMPOP 0 2 bz plain MAX",
+        "BZMPOP -1 1 bz MIN", "BZMPOP x 1 bz MIN", "BZMPOP x 0 bz MIN", "BZMPOP x 1 bz MIDDLE", "BZMPOP x 1 bz MIN COUNT 0",
+        "BZMPOP 0 1 bz", "BZMPOP 0 3 bz MIN", "BZMPOP 0 x bz MIN",
     ],
     "copy": [
         "SET s hello", "EXPIRE s 1000", "COPY s s2", "GET s2", "TTL s2", "COPY s s2", "COPY s s2 REPLACE", "COPY s s",
@@ -187,7 +195,8 @@ EVENT_SCRIPT = [
     "SET r z GET", "GETEX r PERSIST", "SET r5 v EX 100", "SET r5 w PX 100000 GET", "SET r5 u KEEPTTL",
     "EXPIREAT r 1", "ZADD za 1 a", "ZADD zb 2 a", "ZUNIONSTORE zc 2 za zb", "ZINTERSTORE zc 2 za zb", "ZDIFFSTORE zc 2 za zb",
     "ZINTERSTORE zb 2 za nokey", "ZADD zr 1 a", "ZRANGESTORE zs zr 0 -1", "ZADD zm 1 a 2 b", "ZMPOP 1 zm MIN", "ZMPOP 1 zm MAX",
-    "RPUSH lm a b", "LMPOP 1 lm LEFT COUNT 2", "SET t v", "PEXPIRE t 100000", "COPY t t2", "COPY t t2 REPLACE", "RPUSH cl a", "COPY cl cl2", "RENAMENX t t3", "UNLINK t3",
+    "RPUSH lm a b", "LMPOP 1 lm LEFT COUNT 2", "RPUSH lb a b", "BLMPOP 0 1 lb RIGHT", "BLMPOP 0 1 lb RIGHT", "ZADD zb2 1 a",
+    "BZMPOP 0 1 zb2 MAX", "SET t v", "PEXPIRE t 100000", "COPY t t2", "COPY t t2 REPLACE", "RPUSH cl a", "COPY cl cl2", "RENAMENX t t3", "UNLINK t3",
 ]
 
 
@@ -321,6 +330,39 @@ def test_blocking_timeouts_and_blmove(server):
     client.zadd("board", {"low": 1, "high": 9})
     thread.join(timeout=10)
     assert popper["value"] == (b"board", b"high", 9.0)
+
+
+def test_blmpop_and_bzmpop_wait_for_any_of_their_keys(server):
+    client = server.client()
+    started = time.monotonic()
+    assert client.execute_command("BLMPOP", "0.2", "2", "none", "nada", "LEFT") is None
+    assert time.monotonic() - started >= 0.19, "the timeout is honoured, not cut short"
+    assert client.execute_command("BZMPOP", "0.1", "1", "none", "MIN") is None
+    popped = {}
+    thread = threading.Thread(target=lambda: popped.update(value=server.client().execute_command(
+        "BLMPOP", "10", "2", "first", "second", "RIGHT", "COUNT", "2")), daemon=True)
+    thread.start()
+    wait_until(lambda: _blocked_clients(client) == 1, timeout=5, message="BLMPOP to block")
+    # The second key gets elements: the waiter takes two from its right end.
+    client.rpush("second", "a", "b", "c")
+    thread.join(timeout=10)
+    assert popped["value"] == [b"second", [b"c", b"b"]]
+    assert client.lrange("second", 0, -1) == [b"a"]
+    # Two waiters on one sorted set: one ZADD of three members serves both, in order.
+    results: dict[str, object] = {}
+    threads = []
+    for name, count in (("first", "2"), ("second", "5")):
+        def wait(name=name, count=count):
+            results[name] = server.client().execute_command("BZMPOP", "10", "1", "board", "MAX", "COUNT", count)
+        threads.append(threading.Thread(target=wait, daemon=True))
+        threads[-1].start()
+        expected = len(threads)
+        wait_until(lambda: _blocked_clients(client) == expected, timeout=5, message=f"{name} BZMPOP to block")
+    client.zadd("board", {"low": 1, "mid": 5, "high": 9})
+    for thread in threads:
+        thread.join(timeout=10)
+    assert results == {"first": [b"board", [[b"high", b"9"], [b"mid", b"5"]]], "second": [b"board", [[b"low", b"1"]]]}
+    assert _blocked_clients(client) == 0 and client.exists("board") == 0
 
 
 def test_a_blocked_client_answers_its_pipelined_requests_in_order(server):

@@ -40,7 +40,7 @@ SCRIPT = [
     "MULTI", "SET a 2", "GET a b", "EXEC", "GET a",
     "MULTI", "DISCARD", "EXEC", "WATCH a b", "UNWATCH", "WATCH a", "MULTI", "GET a", "EXEC",
     "MULTI", "SET s x", "INCR s", "LPUSH s y", "GET s", "EXEC",
-    "MULTI", "BLPOP nolist 0", "BLMOVE nolist other LEFT LEFT 0", "EXEC",
+    "MULTI", "BLPOP nolist 0", "BLMOVE nolist other LEFT LEFT 0", "BLMPOP 0 1 nolist LEFT", "BZMPOP 0 1 nolist MIN", "EXEC",
     "MULTI", "SAVE", "PING", "EXEC",
     "MULTI", "PING", "ECHO hi", "SELECT 0", "EXEC", "MULTI", "EXEC",
     "MULTI", "SET x 1", "EXPIRE x 100", "TTL x", "DEL x", "EXEC",

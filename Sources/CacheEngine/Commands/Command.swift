@@ -29,7 +29,7 @@ public enum Command: UInt8, CaseIterable, Sendable {
     case zrange, zrevrange, zrangebyscore, zrevrangebyscore, zrangebylex, zrevrangebylex
     case zremrangebyscore, zremrangebyrank, zremrangebylex, zpopmin, zpopmax, bzpopmin, bzpopmax, zscan
     case zunion, zinter, zdiff, zunionstore, zinterstore, zdiffstore, zintercard, zrangestore, zrandmember
-    case lmpop, zmpop
+    case lmpop, zmpop, blmpop, bzmpop
     // rate limiting
     case clThrottle
 }

@@ -258,6 +258,8 @@ extension CommandTable {
         spec(.zrandmember, -2, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@sortedset", "@slow"], group: "sorted_set", since: "6.2.0", "Returns one or more random members from a sorted set."),
         spec(.lmpop, -4, ["write", "movablekeys"], keys: (2, 2, 1), keyCount: 1, acl: ["@write", "@list", "@slow"], group: "list", since: "7.0.0", "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped."),
         spec(.zmpop, -4, ["write", "movablekeys"], keys: (2, 2, 1), keyCount: 1, acl: ["@write", "@sortedset", "@slow"], group: "sorted_set", since: "7.0.0", "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped."),
+        spec(.blmpop, -5, ["write", "blocking", "movablekeys"], keys: (3, 3, 1), keyCount: 2, acl: ["@write", "@list", "@slow", "@blocking"], group: "list", since: "7.0.0", "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped."),
+        spec(.bzmpop, -5, ["write", "blocking", "movablekeys"], keys: (3, 3, 1), keyCount: 2, acl: ["@write", "@sortedset", "@slow", "@blocking"], group: "sorted_set", since: "7.0.0", "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped."),
         spec(.zscan, -3, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@sortedset", "@slow"], group: "sorted_set", since: "2.8.0", "Iterates over members and scores of a sorted set."),
     ]
 }

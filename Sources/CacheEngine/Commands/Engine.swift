@@ -294,8 +294,10 @@ public final class Engine {
         case .zintercard: run(zintercard, argv, now: now, &writer)
         case .zrangestore: run(zrangestore, argv, now: now, &writer)
         case .zrandmember: run(zrandmember, argv, now: now, &writer)
-        case .lmpop: run(lmpop, argv, now: now, &writer)
-        case .zmpop: run(zmpop, argv, now: now, &writer)
+        case .lmpop: run({ (a, n, w) throws(CommandError) in try self.listMultiPop(a, blocking: false, now: n, &w) }, argv, now: now, &writer)
+        case .blmpop: run({ (a, n, w) throws(CommandError) in try self.listMultiPop(a, blocking: true, now: n, &w) }, argv, now: now, &writer)
+        case .zmpop: run({ (a, n, w) throws(CommandError) in try self.sortedSetMultiPop(a, blocking: false, now: n, &w) }, argv, now: now, &writer)
+        case .bzmpop: run({ (a, n, w) throws(CommandError) in try self.sortedSetMultiPop(a, blocking: true, now: n, &w) }, argv, now: now, &writer)
         case .clThrottle: run(throttle, argv, now: now, &writer)
         case .ping, .echo, .quit, .hello, .select, .client, .command, .info, .config, .time, .shutdown, .cluster, .save, .bgsave, .lastsave, .slowlog, .readonly, .readwrite, .asking, .monitor, .latency, .wait,
              .subscribe, .unsubscribe, .psubscribe, .punsubscribe, .publish, .pubsub, .auth, .acl, .multi, .exec, .discard, .watch, .unwatch:

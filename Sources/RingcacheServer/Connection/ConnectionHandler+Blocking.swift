@@ -78,7 +78,6 @@ extension ConnectionHandler {
             encoded.writeBytes(argv[index])
             encoded.writeString("\r\n")
         }
-        let name = String(decoding: argv[0], as: UTF8.self).lowercased()
         let deadline = retryDeadline ?? request.timeout.map { WallClock.milliseconds() + $0 }
         blocked = BlockedCommand(request: encoded, keys: request.keys, deadline: deadline, timer: retryTimer,
                                  timesOutWithNullBulk: Self.timesOutWithNullBulk(argv))
