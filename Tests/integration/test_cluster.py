@@ -108,6 +108,14 @@ def test_redis_py_cluster_client_sets_and_gets_ten_thousand_keys(five):
         for index in range(10_000):
             client.set(f"key:{index}", index)
         values = [client.get(f"key:{index}") for index in range(10_000)]
+        # Commands whose keys follow a count are flagged movablekeys: redis-py asks a node
+        # COMMAND GETKEYS for their keys, then sends them to the keys' primary.
+        client.zadd("{multi}a", {"x": 1, "y": 2})
+        client.zadd("{multi}b", {"y": 3})
+        assert client.zunionstore("{multi}sum", ["{multi}a", "{multi}b"]) == 2
+        assert client.zrange("{multi}sum", 0, -1, withscores=True) == [(b"x", 1.0), (b"y", 5.0)]
+        assert client.execute_command("ZMPOP", "2", "{multi}none", "{multi}sum", "MAX") == [b"{multi}sum", [[b"y", b"5"]]]
+        assert client.delete("{multi}a", "{multi}b", "{multi}sum") == 3
     finally:
         client.close()
     assert values == [str(index).encode() for index in range(10_000)]

@@ -21,6 +21,10 @@ def reference_redis():
 
 
 def _reply(client, command):
+    if command[0].upper() == "COMMAND" and len(command) > 1:
+        # redis-py parses a bare COMMAND's reply as COMMAND INFO's; named with its subcommand
+        # ("COMMAND GETKEYS", sent as two arguments) it takes the subcommand's own parser.
+        command = [f"{command[0]} {command[1]}", *command[2:]]
     try:
         return client.execute_command(*command)
     except redis.ResponseError as error:
@@ -123,6 +127,12 @@ SCRIPTS = {
         "TYPE s", "LRANGE s 0 -1", "RENAMENX z str", "DEL h2 s z str", "DBSIZE", "GET l", "INCR z", "APPEND s x",
         "STRLEN z", "GETRANGE z 0 1", "SETRANGE z 0 x", "GETSET z v", "GETDEL z", "GETEX z", "MGET z str nokey",
         "SET z v GET", "SET z v", "TYPE z",
+        "COMMAND GETKEYS GET k", "COMMAND GETKEYS MSET a 1 b 2", "COMMAND GETKEYS DEL a b c", "COMMAND GETKEYS LMOVE a b LEFT RIGHT",
+        "COMMAND GETKEYS ZUNIONSTORE d 2 a b WEIGHTS 1 2", "COMMAND GETKEYS ZUNION 2 a b", "COMMAND GETKEYS SINTERCARD 2 a b LIMIT 1",
+        "COMMAND GETKEYS LMPOP 2 a b LEFT", "COMMAND GETKEYS BLMPOP 0 2 a b LEFT", "COMMAND GETKEYS BZMPOP 0 1 a MIN",
+        "COMMAND GETKEYS BLPOP a b 0", "COMMAND GETKEYS get k", "COMMAND GETKEYS NOSUCH a", "COMMAND GETKEYS PING",
+        "COMMAND GETKEYS GET", "COMMAND GETKEYS GET a b", "COMMAND GETKEYS ZUNION 3 a b", "COMMAND GETKEYS ZUNION x a",
+        "COMMAND GETKEYS ZUNION 0 a", "COMMAND GETKEYS", "COMMAND GETKEYS LMPOP 2 a b",
     ],
     "zalgebra": [
         "ZADD a 1 x 2 y 3 z", "ZADD b 10 y 20 z 30 w", "SADD s y w q", "SET str v",

@@ -515,6 +515,10 @@ extension ConnectionHandler {
                 writer.bulk("group")
                 writer.bulk(spec.group)
             }
+        case "GETKEYS" where argv.count >= 4:
+            commandGetKeys(argv)
+        case "GETKEYS":
+            writer.error(ErrorReply.wrongArity("command|getkeys"))
         case "HELP" where argv.count == 2:
             let lines = [
                 "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -523,12 +527,44 @@ extension ConnectionHandler {
                 "LIST", "    Return a list of all commands in this server.",
                 "INFO [<command-name> ...]", "    Return details about multiple commands.",
                 "DOCS [<command-name> ...]", "    Return documentation details about multiple commands.",
+                "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
                 "HELP", "    Print this help.",
             ]
             writer.simpleStrings(lines)
         default:
             writer.error(ErrorReply.unknownSubcommand(String(decoding: argv[1], as: UTF8.self), of: "command"))
         }
+    }
+
+    /// COMMAND GETKEYS command arg [arg ...]: the keys the command would touch, found the way
+    /// routing, ACL and transactions find them, with Redis's errors (server.c
+    /// getKeysSubcommandImpl). Cluster clients ask this for commands flagged `movablekeys`,
+    /// whose keys the first/last/step of COMMAND INFO cannot describe.
+    private func commandGetKeys(_ argv: Argv) {
+        let inner = Argv(base: argv.base, spans: UnsafeBufferPointer(rebasing: argv.spans[2...]))
+        guard let spec = commandTable.lookup(inner[0]) else {
+            writer.error("ERR Invalid command specified")
+            return
+        }
+        guard spec.firstKey > 0 else {
+            writer.error("ERR The command has no key arguments")
+            return
+        }
+        guard spec.accepts(argumentCount: inner.count) else {
+            writer.error("ERR Invalid number of arguments specified for command")
+            return
+        }
+        if spec.keyCountIndex > 0 {
+            // A key count that is no positive number, or counts more keys than follow it.
+            guard let count = Int(String(decoding: inner[spec.keyCountIndex], as: UTF8.self)), count > 0, count < inner.count - spec.keyCountIndex else {
+                writer.error("ERR Invalid arguments specified for command")
+                return
+            }
+        }
+        var positions: [Int] = []
+        spec.forEachKeyPosition(in: inner) { positions.append($0) }
+        writer.arrayHeader(positions.count)
+        for position in positions { writer.bulk(inner[position]) }
     }
 
     /// One COMMAND INFO entry in Redis 7's ten-element form: name, arity, flags, first key,
