@@ -83,6 +83,30 @@ struct CompressionTests {
         #expect(h.run("GET", "s") == .bulk(String(repeating: "a", count: 98) + "bcd"))
     }
 
+    @Test("bitmap commands read and edit a value that was compressed")
+    func bitmapsOnCompressedValues() {
+        let h = harness()
+        h.engine.configuration.compressionThreshold = 8
+        // 4 KiB of 'a' (0x61: bits 1, 2 and 7 of each byte set) compresses to a few bytes.
+        h.run("SET", "b", String(repeating: "a", count: 4096))
+        #expect(h.engine.keyspace.compressedValues == 1)
+        #expect(h.run("BITCOUNT", "b") == .integer(3 * 4096))
+        #expect(h.run("GETBIT", "b", "1") == .integer(1) && h.run("GETBIT", "b", "0") == .integer(0))
+        #expect(h.run("BITPOS", "b", "0") == .integer(0) && h.run("BITPOS", "b", "1", "100") == .integer(801))
+        #expect(h.run("SETBIT", "b", "32768", "1") == .integer(0), "one past the end: the string grows by a byte")
+        #expect(h.run("SETBIT", "b", "0", "1") == .integer(0))
+        #expect(h.run("STRLEN", "b") == .integer(4097))
+        // 0x61 with bit 0 set is 0xE1; the new last byte has only its first bit set.
+        var expected: [UInt8] = [0xE1]
+        expected += [UInt8](repeating: 0x61, count: 4095)
+        expected.append(0x80)
+        #expect(h.run("GET", "b") == .bulkString(ByteBuffer(bytes: expected)))
+        #expect(h.run("BITCOUNT", "b") == .integer(3 * 4096 + 2))
+        h.run("SET", "c", String(repeating: "a", count: 4096))
+        #expect(h.run("BITOP", "XOR", "x", "b", "c") == .integer(4097))
+        #expect(h.run("BITCOUNT", "x") == .integer(2), "the two bits set since differ; the rest cancels out")
+    }
+
     @Test("after incompressible values of one size, attempts at that size are mostly skipped")
     func adaptiveSkip() {
         let h = harness()

@@ -1,6 +1,7 @@
 """Hashes, lists, sets and sorted sets on a real server: replies checked command by command
 against a real redis-server in the same run, blocking pops with real clients, keyspace
 notifications, persistence of every type, and redis-benchmark's default test list."""
+import codecs
 import os
 import socket
 import subprocess
@@ -29,6 +30,13 @@ def _reply(client, command):
         return client.execute_command(*command)
     except redis.ResponseError as error:
         return ("error", str(error))
+
+
+def _argument(word: str):
+    """A script word as sent: `""` is the empty string, and `\\xHH` escapes are raw bytes."""
+    if word == '""':
+        return b""
+    return codecs.escape_decode(word)[0] if "\\x" in word else word
 
 
 def _normalised(reply, unordered: bool):
@@ -162,6 +170,25 @@ SCRIPTS = {
         "BZMPOP -1 1 bz MIN", "BZMPOP x 1 bz MIN", "BZMPOP x 0 bz MIN", "BZMPOP x 1 bz MIDDLE", "BZMPOP x 1 bz MIN COUNT 0",
         "BZMPOP 0 1 bz", "BZMPOP 0 3 bz MIN", "BZMPOP 0 x bz MIN",
     ],
+    "bitmap": [
+        "SETBIT b 7 1", "GET b", "SETBIT b 7 0", "SETBIT b 7 1", "SETBIT b 100 1", "STRLEN b", "GETBIT b 100", "GETBIT b 99",
+        "GETBIT b 1000000", "GETBIT nokey 5", "SETBIT b -1 1", "SETBIT b x 1", "SETBIT b 4294967296 1", "SETBIT b 1 2",
+        "SETBIT b 1 -1", "SETBIT b 1 x", "GETBIT b -1", "GETBIT b x", "SET s foobar", "BITCOUNT s", "BITCOUNT s 0 0",
+        "BITCOUNT s 1 1", "BITCOUNT s 1 -2", "BITCOUNT s -2 -1", "BITCOUNT s -1 -2", "BITCOUNT s 5 1", "BITCOUNT s 0 100",
+        "BITCOUNT s 5 30 BIT", "BITCOUNT s 0 -1 BIT", "BITCOUNT s -9 -3 BIT", "BITCOUNT s 3 3 BIT", "BITCOUNT s 0 0 BYTE",
+        "BITCOUNT s 0 0 bit", "BITCOUNT s 0 0 WORD", "BITCOUNT s 0", "BITCOUNT s x 1", "BITCOUNT s 1 x", "BITCOUNT nokey",
+        "BITCOUNT nokey 0", "BITCOUNT nokey 0 1 WORD", "RPUSH l a", "BITCOUNT l", "GETBIT l 0", "SETBIT l 0 1", "BITPOS l 1",
+        "SET p \\xff\\xf0\\x00", "BITPOS p 0", "BITPOS p 1", "SET ones \\xff\\xff\\xff", "BITPOS ones 0", "BITPOS ones 0 1",
+        "BITPOS ones 0 1 2", "BITPOS ones 0 0 -1", "BITPOS ones 1 2", "BITPOS ones 1 -1", "SET z \\x00\\x00\\x00",
+        "BITPOS z 1", "BITPOS z 0", "BITPOS z 1 0 -1", "BITPOS nokey 1", "BITPOS nokey 0", "BITPOS s 1 2 -1 BIT",
+        "BITPOS s 0 7 15 BIT", "BITPOS s 1 7 15 bit", "BITPOS s 1 5 4", "BITPOS s 1 -1 -2", "BITPOS s 0 100",
+        "BITPOS s 1 0 0 WORD", "BITPOS s 2", "BITPOS s x", "BITPOS s 1 x", "BITPOS s 1 0 x", "BITPOS s 1 0 0 BYTE x",
+        "BITPOS s 0 1 1 BYTE", "BITPOS ones 0 0 23 BIT", "BITPOS ones 0 3 9 BIT", "SET e \"\"", "BITPOS e 0", "BITPOS e 1",
+        "BITCOUNT e", "SET a abc", "SET c xy", "BITOP AND dest a c", "GET dest", "BITOP OR dest a c", "GET dest",
+        "BITOP XOR dest a c nokey", "GET dest", "BITOP NOT dest a", "GET dest", "BITOP NOT dest a c", "BITOP NAND dest a",
+        "BITOP AND dest nokey other", "EXISTS dest", "BITOP OR dest l", "BITOP and dest a", "GET dest",
+        "SET t v", "EXPIRE t 100", "BITOP OR t a", "TTL t", "SETBIT t 0 1", "TTL t",
+    ],
     "copy": [
         "SET s hello", "EXPIRE s 1000", "COPY s s2", "GET s2", "TTL s2", "COPY s s2", "COPY s s2 REPLACE", "COPY s s",
         "COPY nokey x", "COPY s s3 DB 0", "COPY s s4 DB 99", "COPY s s4 DB x", "COPY s s4 BOGUS", "COPY s s4 REPLACE DB",
@@ -182,7 +209,7 @@ def test_replies_match_redis(server, reference_redis, script, protocol):
     theirs.flushall()
     for line in SCRIPTS[script]:
         unordered = line.startswith("~")
-        command = line.lstrip("~").split(" ")
+        command = [_argument(word) for word in line.lstrip("~").split(" ")]
         expected = _normalised(_reply(theirs, command), unordered)
         actual = _normalised(_reply(ours, command), unordered)
         assert actual == expected, f"{line}: ringcache {actual!r}, redis {expected!r}"
@@ -206,7 +233,7 @@ EVENT_SCRIPT = [
     "EXPIREAT r 1", "ZADD za 1 a", "ZADD zb 2 a", "ZUNIONSTORE zc 2 za zb", "ZINTERSTORE zc 2 za zb", "ZDIFFSTORE zc 2 za zb",
     "ZINTERSTORE zb 2 za nokey", "ZADD zr 1 a", "ZRANGESTORE zs zr 0 -1", "ZADD zm 1 a 2 b", "ZMPOP 1 zm MIN", "ZMPOP 1 zm MAX",
     "RPUSH lm a b", "LMPOP 1 lm LEFT COUNT 2", "RPUSH lb a b", "BLMPOP 0 1 lb RIGHT", "BLMPOP 0 1 lb RIGHT", "ZADD zb2 1 a",
-    "BZMPOP 0 1 zb2 MAX", "SET t v", "PEXPIRE t 100000", "COPY t t2", "COPY t t2 REPLACE", "RPUSH cl a", "COPY cl cl2", "RENAMENX t t3", "UNLINK t3",
+    "BZMPOP 0 1 zb2 MAX", "SETBIT bm 7 1", "SETBIT bm 7 0", "BITOP NOT bn bm", "BITOP AND bn nokey", "BITOP OR bm2 bm", "SET t v", "PEXPIRE t 100000", "COPY t t2", "COPY t t2 REPLACE", "RPUSH cl a", "COPY cl cl2", "RENAMENX t t3", "UNLINK t3",
 ]
 
 

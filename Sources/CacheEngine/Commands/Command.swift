@@ -30,6 +30,8 @@ public enum Command: UInt8, CaseIterable, Sendable {
     case zremrangebyscore, zremrangebyrank, zremrangebylex, zpopmin, zpopmax, bzpopmin, bzpopmax, zscan
     case zunion, zinter, zdiff, zunionstore, zinterstore, zdiffstore, zintercard, zrangestore, zrandmember
     case lmpop, zmpop, blmpop, bzmpop
+    // bitmaps
+    case setbit, getbit, bitcount, bitpos, bitop
     // rate limiting
     case clThrottle
 }

@@ -260,6 +260,11 @@ extension CommandTable {
         spec(.zmpop, -4, ["write", "movablekeys"], keys: (2, 2, 1), keyCount: 1, acl: ["@write", "@sortedset", "@slow"], group: "sorted_set", since: "7.0.0", "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped."),
         spec(.blmpop, -5, ["write", "blocking", "movablekeys"], keys: (3, 3, 1), keyCount: 2, acl: ["@write", "@list", "@slow", "@blocking"], group: "list", since: "7.0.0", "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped."),
         spec(.bzmpop, -5, ["write", "blocking", "movablekeys"], keys: (3, 3, 1), keyCount: 2, acl: ["@write", "@sortedset", "@slow", "@blocking"], group: "sorted_set", since: "7.0.0", "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped."),
+        spec(.setbit, 4, ["write", "denyoom"], keys: (1, 1, 1), acl: ["@write", "@bitmap", "@slow"], group: "bitmap", since: "2.2.0", "Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist."),
+        spec(.getbit, 3, ["readonly", "fast"], keys: (1, 1, 1), acl: ["@read", "@bitmap", "@fast"], group: "bitmap", since: "2.2.0", "Returns a bit value by offset."),
+        spec(.bitcount, -2, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@bitmap", "@slow"], group: "bitmap", since: "2.6.0", "Counts the number of set bits (population counting) in a string."),
+        spec(.bitpos, -3, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@bitmap", "@slow"], group: "bitmap", since: "2.8.7", "Finds the first set (1) or clear (0) bit in a string."),
+        spec(.bitop, -4, ["write", "denyoom"], keys: (2, -1, 1), acl: ["@write", "@bitmap", "@slow"], group: "bitmap", since: "2.6.0", "Performs bitwise operations on multiple strings, and stores the result."),
         spec(.zscan, -3, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@sortedset", "@slow"], group: "sorted_set", since: "2.8.0", "Iterates over members and scores of a sorted set."),
     ]
 }

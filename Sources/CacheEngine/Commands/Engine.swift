@@ -298,6 +298,11 @@ public final class Engine {
         case .blmpop: run({ (a, n, w) throws(CommandError) in try self.listMultiPop(a, blocking: true, now: n, &w) }, argv, now: now, &writer)
         case .zmpop: run({ (a, n, w) throws(CommandError) in try self.sortedSetMultiPop(a, blocking: false, now: n, &w) }, argv, now: now, &writer)
         case .bzmpop: run({ (a, n, w) throws(CommandError) in try self.sortedSetMultiPop(a, blocking: true, now: n, &w) }, argv, now: now, &writer)
+        case .setbit: run(setbit, argv, now: now, &writer)
+        case .getbit: run(getbit, argv, now: now, &writer)
+        case .bitcount: run(bitcount, argv, now: now, &writer)
+        case .bitpos: run(bitpos, argv, now: now, &writer)
+        case .bitop: run(bitop, argv, now: now, &writer)
         case .clThrottle: run(throttle, argv, now: now, &writer)
         case .ping, .echo, .quit, .hello, .select, .client, .command, .info, .config, .time, .shutdown, .cluster, .save, .bgsave, .lastsave, .slowlog, .readonly, .readwrite, .asking, .monitor, .latency, .wait,
              .subscribe, .unsubscribe, .psubscribe, .punsubscribe, .publish, .pubsub, .auth, .acl, .multi, .exec, .discard, .watch, .unwatch:
