@@ -2,7 +2,15 @@
 import socket
 import time
 
-from conftest import wait_until
+import pytest
+
+from conftest import reference_redis_server, wait_until
+
+
+@pytest.fixture(scope="module")
+def reference_redis():
+    with reference_redis_server() as port:
+        yield port
 
 
 def raw(server, timeout=5.0) -> socket.socket:
@@ -165,3 +173,43 @@ def test_redis_cli_resp3(server):
     assert "proto" in out and "3" in out
     assert server.cli("--no-raw", "-3", "GET", "missing").stdout.strip() == "(nil)"
     assert server.cli("--no-raw", "-3", "CONFIG", "GET", "save").stdout.splitlines() == ['1# "save" => ""']
+
+
+END_OF_SCRIPT = b"$13\r\nend-of-script\r\n"
+
+
+def transcript(port: int, *requests: list[str]) -> bytes:
+    """Every reply to `requests`, sent on one connection, exactly as the server wrote them."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        for words in [*requests, ["ECHO", "end-of-script"]]:
+            connection.sendall(multibulk(*(word.encode() for word in words)))
+        data = b""
+        deadline = time.monotonic() + 10
+        while not data.endswith(END_OF_SCRIPT) and time.monotonic() < deadline:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    assert data.endswith(END_OF_SCRIPT), data
+    return data
+
+
+def test_reset_gives_a_new_connection_as_redis_does(server, reference_redis):
+    script = [
+        # Out of MULTI, its queue discarded; no name.
+        ["CLIENT", "SETNAME", "before"], ["MULTI"], ["SET", "k", "1"], ["RESET"], ["EXEC"], ["GET", "k"],
+        ["CLIENT", "GETNAME"],
+        # WATCH forgotten: the EXEC after it is not aborted by the change to the watched key.
+        ["SET", "k", "1"], ["WATCH", "k"], ["SET", "k", "2"], ["RESET"], ["MULTI"], ["INCR", "k"], ["EXEC"],
+        # Out of subscribed mode: PING answers +PONG, not a message array; other commands run.
+        ["SUBSCRIBE", "ch"], ["PSUBSCRIBE", "p*"], ["RESET"], ["PING"], ["GET", "k"], ["PUBSUB", "NUMSUB", "ch"],
+        ["PUBSUB", "NUMPAT"], ["RESET"], ["DEL", "k"],
+    ]
+    assert transcript(server.port, *script) == transcript(reference_redis, *script)
+    # Back to RESP2: the reply after RESET is an array again, not a RESP3 map. (HELLO's own
+    # reply names the server, so only what follows RESET is compared.)
+    after_hello = [["HSET", "h", "f", "v"], ["HGETALL", "h"], ["RESET"], ["HGETALL", "h"], ["DEL", "h"]]
+    ours = transcript(server.port, ["HELLO", "3"], *after_hello)
+    theirs = transcript(reference_redis, ["HELLO", "3"], *after_hello)
+    assert ours.split(b"+RESET\r\n", 1)[1] == theirs.split(b"+RESET\r\n", 1)[1] == b"*2\r\n$1\r\nf\r\n$1\r\nv\r\n:1\r\n" + END_OF_SCRIPT
+    assert b"%1\r\n$1\r\nf\r\n$1\r\nv\r\n+RESET" in ours, "HGETALL answered with a map before RESET"

@@ -35,7 +35,9 @@ def _raw(port: int, *commands: str) -> list[str]:
 
 def test_requirepass_auth_and_acl_errors_match_redis(start_server, reference_with_password):
     server = start_server("--requirepass", "secret")
-    session = ["GET x", "AUTH wrong", "HELLO 3", "AUTH secret", "SET x 1", "GET x", "ACL WHOAMI", "AUTH nobody pw"]
+    session = ["GET x", "AUTH wrong", "HELLO 3", "AUTH secret", "SET x 1", "GET x", "ACL WHOAMI", "AUTH nobody pw",
+               # RESET logs out: the default user needs a password here.
+               "RESET", "GET x", "AUTH secret", "GET x"]
     assert _raw(server.port, *session) == _raw(reference_with_password, *session)
     ours = redis.Redis(port=server.port, password="secret", socket_timeout=5)
     theirs = redis.Redis(port=reference_with_password, password="secret", socket_timeout=5)

@@ -4,7 +4,7 @@ import RESP
 /// executes the ones that need a connection or the process (`CommandSpec.executor`).
 public enum Command: UInt8, CaseIterable, Sendable {
     // connection and server
-    case ping, echo, quit, hello, select, client, command, info, config, dbsize, flushdb, flushall, time, memory, shutdown, cluster
+    case ping, echo, quit, hello, reset, select, client, command, info, config, dbsize, flushdb, flushall, time, memory, shutdown, cluster
     case save, bgsave, lastsave, slowlog
     case readonly, readwrite, asking, monitor, latency, wait
     case subscribe, unsubscribe, psubscribe, punsubscribe, publish, pubsub

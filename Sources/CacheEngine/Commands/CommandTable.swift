@@ -91,6 +91,7 @@ extension CommandTable {
         spec(.acl, -2, [], acl: ["@slow"], group: "server", since: "6.0.0", executor: .server, "A container for Access List Control commands."),
         spec(.echo, 2, ["fast"], acl: ["@fast", "@connection"], group: "connection", since: "1.0.0", executor: .server, "Returns the given string."),
         spec(.quit, -1, ["allow_busy", "noscript", "loading", "stale", "fast", "no_auth"], acl: ["@fast", "@connection"], group: "connection", since: "1.0.0", executor: .server, "Closes the connection."),
+        spec(.reset, 1, ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], acl: ["@fast", "@connection"], group: "connection", since: "6.2.0", executor: .server, "Resets the connection."),
         spec(.hello, -1, ["noscript", "loading", "stale", "fast", "no_auth"], acl: ["@fast", "@connection"], group: "connection", since: "6.0.0", executor: .server, "Handshakes with the server, choosing RESP2 or RESP3."),
         spec(.select, 2, ["loading", "stale", "fast"], acl: ["@fast", "@connection"], group: "connection", since: "1.0.0", executor: .server, "Changes the selected database (only database 0 exists)."),
         spec(.client, -2, [], acl: ["@slow", "@connection"], group: "connection", since: "2.4.0", executor: .server, "A container for client connection commands."),

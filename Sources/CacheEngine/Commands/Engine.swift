@@ -304,7 +304,7 @@ public final class Engine {
         case .bitpos: run(bitpos, argv, now: now, &writer)
         case .bitop: run(bitop, argv, now: now, &writer)
         case .clThrottle: run(throttle, argv, now: now, &writer)
-        case .ping, .echo, .quit, .hello, .select, .client, .command, .info, .config, .time, .shutdown, .cluster, .save, .bgsave, .lastsave, .slowlog, .readonly, .readwrite, .asking, .monitor, .latency, .wait,
+        case .ping, .echo, .quit, .hello, .reset, .select, .client, .command, .info, .config, .time, .shutdown, .cluster, .save, .bgsave, .lastsave, .slowlog, .readonly, .readwrite, .asking, .monitor, .latency, .wait,
              .subscribe, .unsubscribe, .psubscribe, .punsubscribe, .publish, .pubsub, .auth, .acl, .multi, .exec, .discard, .watch, .unwatch:
             preconditionFailure("\(spec.name) is executed by the server, not the engine")
         }

@@ -10,12 +10,23 @@ import RESP
 extension ConnectionHandler {
     static func allowedWhileSubscribed(_ command: Command) -> Bool {
         switch command {
-        case .subscribe, .unsubscribe, .psubscribe, .punsubscribe, .ping, .quit: true
+        case .subscribe, .unsubscribe, .psubscribe, .punsubscribe, .ping, .quit, .reset: true
         default: false
         }
     }
 
     var subscriptionCount: Int { subscribedChannels.count + subscribedPatterns.count }
+
+    /// Drops every channel and pattern subscription without a reply (the connection closed,
+    /// or RESET).
+    func leaveAllSubscriptions() {
+        if let record {
+            for channel in subscribedChannels { state.pubsub.unsubscribe(channel, id: record.id, pattern: false) }
+            for pattern in subscribedPatterns { state.pubsub.unsubscribe(pattern, id: record.id, pattern: true) }
+        }
+        subscribedChannels = []
+        subscribedPatterns = []
+    }
 
     func subscribe(_ argv: Argv, pattern: Bool, context: ChannelHandlerContext) {
         guard let record else { return }

@@ -31,6 +31,8 @@ extension ConnectionHandler {
             closeAfterFlush = true
         case .hello:
             hello(argv)
+        case .reset:
+            resetConnection()
         case .select:
             guard let index = Int(String(decoding: argv[1], as: UTF8.self)) else {
                 writer.error(ErrorReply.notInteger)
@@ -113,6 +115,29 @@ extension ConnectionHandler {
         default:
             preconditionFailure("\(spec.name) is executed by the engine")
         }
+    }
+
+    // MARK: RESET
+
+    /// RESET (Redis 6.2, networking.c clearClientConnectionState): the connection as if new.
+    /// It leaves MULTI (discarding the queue), WATCH, MONITOR and every subscription, and
+    /// goes back to RESP2, READWRITE and no name. It is authenticated as the default user
+    /// again only if that user needs no password. Run even inside MULTI, not queued.
+    func resetConnection() {
+        transaction = nil
+        unwatchAll()
+        if let record { state.monitors.remove(id: record.id) }
+        leaveAllSubscriptions()
+        readOnlyMode = false
+        writer.version = .v2
+        authenticateAsDefaultUserIfOpen()
+        let userName = user?.name ?? "default"
+        record?.details.withLock { details in
+            details.protocolVersion = 2
+            details.name = ""
+            details.user = userName
+        }
+        writer.simpleString("RESET")
     }
 
     // MARK: LATENCY

@@ -31,7 +31,7 @@ extension ConnectionHandler {
     /// processCommand): the transaction's own and QUIT.
     static func runsInsideMulti(_ command: Command) -> Bool {
         switch command {
-        case .multi, .exec, .discard, .watch, .quit: true
+        case .multi, .exec, .discard, .watch, .quit, .reset: true
         default: false
         }
     }

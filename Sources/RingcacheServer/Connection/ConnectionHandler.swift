@@ -132,12 +132,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             flush(context: context)
             return
         }
-        if let defaultUser, defaultUser.enabled, defaultUser.noPassword {
-            // Redis's default user with `nopass`: every connection starts authenticated as it.
-            user = defaultUser
-            userUnrestricted = defaultUser.isUnrestricted
-        }
-        aclGeneration = state.acl.generation
+        authenticateAsDefaultUserIfOpen()
         let record = ClientRecord(id: state.clients.makeID(), channel: context.channel, createdAt: WallClock.milliseconds())
         state.clients.add(record)
         self.record = record
@@ -151,9 +146,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         if let record {
             state.clients.remove(id: record.id)
             state.monitors.remove(id: record.id)
-            for channel in subscribedChannels { state.pubsub.unsubscribe(channel, id: record.id, pattern: false) }
-            for pattern in subscribedPatterns { state.pubsub.unsubscribe(pattern, id: record.id, pattern: true) }
         }
+        leaveAllSubscriptions()
         record = nil
         carried = nil
         context.fireChannelInactive()

@@ -28,6 +28,20 @@ extension ConnectionHandler {
         return true
     }
 
+    /// RESET, and a new connection: the default user if it is enabled and needs no password
+    /// (then every connection starts authenticated as it, as in Redis), otherwise nobody.
+    func authenticateAsDefaultUserIfOpen() {
+        let defaultUser = state.acl.user(named: "default")
+        if let defaultUser, defaultUser.enabled, defaultUser.noPassword {
+            user = defaultUser
+            userUnrestricted = defaultUser.isUnrestricted
+        } else {
+            user = nil
+            userUnrestricted = false
+        }
+        aclGeneration = state.acl.generation
+    }
+
     /// The error a command gets before it runs, if any.
     func accessError(_ spec: CommandSpec, _ argv: Argv) -> String? {
         guard let user else {
