@@ -5,6 +5,7 @@ import time
 import pytest
 
 from conftest import reference_redis_server, wait_until
+from test_pubsub import exchange
 
 
 @pytest.fixture(scope="module")
@@ -180,16 +181,8 @@ END_OF_SCRIPT = b"$13\r\nend-of-script\r\n"
 
 def transcript(port: int, *requests: list[str]) -> bytes:
     """Every reply to `requests`, sent on one connection, exactly as the server wrote them."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
-        for words in [*requests, ["ECHO", "end-of-script"]]:
-            connection.sendall(multibulk(*(word.encode() for word in words)))
-        data = b""
-        deadline = time.monotonic() + 10
-        while not data.endswith(END_OF_SCRIPT) and time.monotonic() < deadline:
-            chunk = connection.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+    data = exchange(port, *(multibulk(*(word.encode() for word in words)) for words in [*requests, ["ECHO", "end-of-script"]]),
+                    expect=END_OF_SCRIPT)
     assert data.endswith(END_OF_SCRIPT), data
     return data
 
