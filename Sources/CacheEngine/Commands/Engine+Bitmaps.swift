@@ -33,16 +33,16 @@ extension Engine {
         let mask = UInt8(0x80) >> UInt8(offset & 7)
         let oldLength = existing?.plainLength ?? 0
         let wasOn = byteIndex < oldLength && existing.map { entry in withPlainValue(entry) { $0[byteIndex] & mask != 0 } } ?? false
-        let flip: (UnsafeMutableRawBufferPointer) -> Void = { value in
+        let store: (UnsafeMutableRawBufferPointer) -> Void = { value in
             if on { value[byteIndex] |= mask } else { value[byteIndex] &= ~mask }
         }
         if let existing, !existing.isCompressed, byteIndex < oldLength, existing.hasVersion == versioning {
             // Inside a plain value: in place, no allocation.
             keyspace.willMutate(existing)
-            flip(existing.value)
+            store(existing.value)
             touch(existing, now: now)
         } else {
-            rewriteValue(of: key, from: existing, length: Swift.max(oldLength, byteIndex + 1), now: now, edit: flip)
+            rewriteValue(of: key, from: existing, length: Swift.max(oldLength, byteIndex + 1), now: now, edit: store)
         }
         notify(.string, "setbit", key)
         writer.integer(wasOn ? 1 : 0)

@@ -28,7 +28,7 @@ struct QueuedTransaction {
 /// `min-replicas-ack N`, EXEC's reply waits once, for the acknowledgements of all its writes.
 extension ConnectionHandler {
     /// Commands that run at once inside MULTI instead of being queued (multi.c,
-    /// processCommand): the transaction's own and QUIT.
+    /// processCommand): the transaction's own, QUIT and RESET.
     static func runsInsideMulti(_ command: Command) -> Bool {
         switch command {
         case .multi, .exec, .discard, .watch, .quit, .reset: true
