@@ -85,6 +85,8 @@ extension Engine {
         }
     }
 
+    /// Pops up to `count` members from the first non-empty sorted set of `keys` and writes the
+    /// reply; false (nothing written) when every sorted set is empty.
     private func popFirstSortedSet(_ argv: Argv, _ keys: Range<Int>, lowest: Bool, count: Int, now: Int64, _ writer: inout RESPWriter) throws(CommandError) -> Bool {
         for index in keys {
             let key = argv[index]
