@@ -84,6 +84,36 @@ import Testing
         #expect(plan.slotsMoving > 0)
         #expect(OwnershipPlan(localID: leaver, current: current, next: current).slotsMoving == 0)
     }
+
+    /// The lossy-links fault test once ended with keys on one owner only: a node had believed
+    /// a peer dead for a moment, written without it, then taken it back as an owner of slots
+    /// that peer had held all along.
+    @Test func aPeerBackInTheRingIsOwedTheSlotsWrittenWithoutItAndANewcomerNothingItWillNotBeFilledWith() {
+        let ring = Self.nodes(3)
+        let (writer, peer) = (ring[0].id, ring[1].id)
+        let whole = SlotMap(nodes: ring, replicationFactor: 2)
+        let withoutPeer = SlotMap(nodes: ring.filter { $0.id != peer }, replicationFactor: 2)
+        let believedDead = OwnershipPlan(localID: writer, current: withoutPeer, next: withoutPeer)
+        let healed = OwnershipPlan(localID: writer, current: whole, next: whole)
+        let gained = healed.targetsGained(since: believedDead)
+        #expect(Set(gained.keys) == [peer], "the third owner got those writes all along")
+        let owed = Set(gained[peer] ?? [])
+        var expected = Set<Int>()
+        for slot in 0..<SlotMap.slotCount where withoutPeer.primary(of: slot) == writer {
+            let owners = whole.owners(of: slot)
+            if owners.contains(writer) && owners.contains(peer) { expected.insert(slot) }
+        }
+        #expect(!expected.isEmpty && owed == expected, "every slot the two share that the writer took writes for meanwhile")
+        #expect(Set(believedDead.targetsGained(since: healed).keys).isSubset(of: [ring[2].id]),
+                "losing the peer owes it nothing; its replacement is told, and ignores it (it is being filled)")
+        #expect(healed.targetsGained(since: healed).isEmpty)
+        // A joiner is in no current ring: it took no writes, so it owes nothing, though it
+        // wants every slot of its next ring.
+        let joining = OwnershipPlan(localID: writer, current: SlotMap(nodes: [], replicationFactor: 2),
+                                    next: SlotMap(nodes: [ring[0]], replicationFactor: 2))
+        #expect(joining.wanted.allSatisfy { $0 })
+        #expect(healed.targetsGained(since: joining).isEmpty)
+    }
 }
 
 @Suite struct MemberPhaseTests {

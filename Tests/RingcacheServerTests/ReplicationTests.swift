@@ -22,7 +22,7 @@ import Testing
             .challenge(nonce: Array(0..<16)),
             .hello(id: id, proof: Array(repeating: 7, count: 32)),
             .batch(firstSequence: 42, ops: writes + [.fillRequest(slots, digests: [1, 2, 3, 4, .max]), .fillBegin(slots, clock: 99), .fillEnd(slots, keys: 3),
-                                                      .fillRefused(slots), .resync]),
+                                                      .fillRefused(slots), .resync, .recheck(slots)]),
             .batch(firstSequence: 1, ops: [.write(ReplicatedKey(key: [], version: 0, value: []))]),
             .ack(sequence: .max),
         ]
@@ -189,5 +189,64 @@ import Testing
         state.release(unwanted: Self.wanted([5]), now: 100)
         #expect(state.purge == [7, 9])
         #expect(!state.purge.contains(5), "a wanted slot is never purged")
+    }
+}
+
+/// A peer that wrote a slot without this node (it had it dead for a moment) sends `recheck`:
+/// the slot is asked of that peer again, with digests, once both rings list it as an owner.
+@Suite struct FillStateRecheckTests {
+    static func plan(local: NodeID, _ ring: [RingNode]) -> OwnershipPlan {
+        let map = SlotMap(nodes: ring, replicationFactor: 2)
+        return OwnershipPlan(localID: local, current: map, next: map)
+    }
+
+    static func ring() -> [RingNode] {
+        var random = SeededRandom(seed: 17)
+        var ring: [RingNode] = []
+        for index in 0..<3 {
+            let tokens = index == 0 ? TokenAllocator.initialTokens() : TokenAllocator.tokens(joining: ring)
+            ring.append(RingNode(id: NodeID.random(using: &random), tokens: tokens))
+        }
+        return ring
+    }
+
+    @Test func aFilledSlotIsAskedOfThePeerAgainAndAnUnfilledOneIsLeftToItsFill() throws {
+        let ring = Self.ring()
+        let (local, writer) = (ring[0].id, ring[1].id)
+        let plan = Self.plan(local: local, ring)
+        let shared = (0..<HashSlot.count).filter { plan.current.owners(of: $0) == [local, writer] || plan.current.owners(of: $0) == [writer, local] }
+        let (held, filling) = (try #require(shared.first), try #require(shared.last))
+        var state = FillState()
+        state.filled[held] = true
+        state.requested[filling] = (writer, 0, true)
+        state.recheck(SlotRanges(slots: [held, filling]), against: writer, now: 1_000)
+        #expect(state.rechecks.keys.sorted() == [held], "the slot being filled gets the writer's keys with its fill")
+        #expect(state.slotsFilling == 2, "a node with a recheck due is not settled")
+        let due = state.takeRechecks(plan: plan, now: 1_100)
+        #expect(due == [writer: [held]])
+        #expect(!state.filled[held] && state.requested[held]?.donor == writer && state.rechecks.isEmpty)
+        #expect(state.takeRechecks(plan: plan, now: 1_200).isEmpty, "asked once")
+    }
+
+    @Test func aRecheckWaitsUntilThisNodesRingListsThePeerAndLapsesAfterTheRequestTimeout() throws {
+        let ring = Self.ring()
+        let (local, writer) = (ring[0].id, ring[1].id)
+        let whole = Self.plan(local: local, ring)
+        // This node's ring lags: it still has the writer dead.
+        let lagging = Self.plan(local: local, ring.filter { $0.id != writer })
+        let slot = try #require((0..<HashSlot.count).first { whole.current.owners(of: $0).contains(writer) && whole.wanted[$0] })
+        var state = FillState()
+        state.filled[slot] = true
+        state.recheck(SlotRanges(slots: [slot]), against: writer, now: 0)
+        #expect(state.takeRechecks(plan: lagging, now: 100).isEmpty)
+        #expect(state.rechecks[slot] != nil && state.filled[slot], "kept, and the slot still served as held")
+        #expect(state.takeRechecks(plan: whole, now: 200) == [writer: [slot]])
+        state.filled[slot] = true
+        state.recheck(SlotRanges(slots: [slot]), against: writer, now: 1_000)
+        #expect(state.takeRechecks(plan: lagging, now: 1_000 + FillState.requestTimeout).isEmpty)
+        #expect(state.rechecks.isEmpty && state.filled[slot], "lapsed: the slot stays held")
+        state.recheck(SlotRanges(slots: [slot]), against: writer, now: 50_000)
+        state.release(unwanted: [Bool](repeating: false, count: HashSlot.count), now: 50_001)
+        #expect(state.rechecks.isEmpty, "a slot given up needs no recheck")
     }
 }

@@ -365,9 +365,11 @@ def test_lossy_links_between_nodes_lose_no_acknowledged_write(lab):
     assert [node.process.poll() for node in nodes] == [None] * 3, "no node crashed"
     reader = namespaced_cluster_client(nodes[0])
     deaths = sum(log.count("Cluster member marked dead") for log in (node.log_path.read_text() for node in nodes))
+    rechecked = [int(cluster_info(node)["cluster_slots_rechecked"]) for node in nodes]
     print(f"\nlossy links ({how}): {healthy_rate:.0f} writes/s before, {impaired_rate:.0f} writes/s with loss; "
           f"{writer.attempts} writes, errors {dict(writer.errors)}; "
-          f"members listed as failed at the end of the impairment {verdicts}; false deaths logged {deaths}")
+          f"members listed as failed at the end of the impairment {verdicts}; false deaths logged {deaths}; "
+          f"slots rechecked {rechecked}")
     assert_nothing_lost(writer, nodes, reader)
 
 

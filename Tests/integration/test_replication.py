@@ -325,6 +325,46 @@ def test_writes_for_a_briefly_paused_owner_wait_in_its_queue_and_arrive(start_se
     assert [direct.get(key) for key in keys] == [b"while-paused"] * len(keys)
 
 
+def test_a_node_that_had_a_live_peer_dead_sends_it_the_writes_it_took_meanwhile(start_server):
+    """One node alone drops a peer from its ring (CLUSTER FORGET here; a false death under
+    packet loss does the same for a moment, as CI's lossy-links test saw) and takes writes
+    for slots that peer owns, which reach only the third node. The peer never left its own
+    ring, so it keeps its copy of those slots as filled; once the ban ends and the two see each
+    other again, the writer's `recheck` makes the peer compare its slots with it and copy what
+    differs. Without that, the keys ended on one node only."""
+    nodes = start_cluster(start_server, 3)
+    writer, peer, third = nodes
+    peer_id = peer.client().execute_command("CLUSTER", "MYID").decode()
+    full = slot_owners(peer)
+    assert writer.client().execute_command("CLUSTER", "FORGET", peer_id) == b"OK"
+    wait_until(lambda: all(peer.port not in ports for ports in slot_owners(writer).values()), timeout=5,
+               interval=0.05, message="the writer to drop the peer from its ring")
+    without_peer = slot_owners(writer)
+    client = cluster_client(writer)
+    # Keys of slots the two share in the full ring whose primary, to the writer, is now the writer.
+    keys = [key for key in (f"f:{index}" for index in range(20000))
+            if set(full[client.keyslot(key)]) == {writer.port, peer.port} and without_peer[client.keyslot(key)][0] == writer.port][:200]
+    assert len(keys) == 200
+    direct = writer.client()
+    for key in keys:
+        assert direct.set(key, "written-without-the-peer")
+    # CLUSTER FORGET bans news of the member for 60 s, as in Redis.
+    wait_until(lambda: slot_owners(writer) == full, timeout=90, interval=0.5,
+               message="the writer to take the peer back into its ring")
+    wait_until(lambda: settled(nodes), timeout=30, interval=0.1, message="the cluster to settle")
+    wait_until(lambda: all(cluster_info(node)["cluster_slots_purge_pending"] == "0" for node in nodes), timeout=30,
+               interval=0.2, message="the third node to drop the slots it held for a while")
+    rechecked = int(cluster_info(peer)["cluster_slots_rechecked"])
+    on_peer = peer.client()
+    on_peer.execute_command("READONLY")
+    missing = [key for key in keys if on_peer.get(key) != b"written-without-the-peer"]
+    print(f"\nforgotten for 60 s: {len(keys)} keys written without the peer, {rechecked} of its slots rechecked, "
+          f"{len(missing)} missing there")
+    assert missing == [], f"{len(missing)} of the {len(keys)} keys written without the peer never reached it"
+    assert rechecked > 0
+    assert sum(node.client().dbsize() for node in nodes) == 2 * len(keys), "two copies of every key, no stray"
+
+
 def test_fills_are_paced_by_migration_max_bytes_per_sec(start_server):
     seed = start_server("--migration-max-bytes-per-sec", "1mb")
     client = seed.client()

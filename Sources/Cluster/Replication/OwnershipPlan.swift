@@ -77,6 +77,22 @@ public struct OwnershipPlan: Sendable {
         return result
     }
 
+    /// Per peer, the slots this node was the primary of under `previous` (it took their
+    /// writes) and still holds, whose writes now go to that peer but did not under
+    /// `previous`. The writes taken meanwhile never reached the peer: if the peer held the
+    /// slot all along (this node alone had it dead, and it refuted that), its copy lacks them
+    /// and nothing else would send them. A peer new to the slot is filled anyway.
+    public func targetsGained(since previous: OwnershipPlan) -> [NodeID: [Int]] {
+        var result: [NodeID: [Int]] = [:]
+        for slot in 0..<SlotMap.slotCount where wanted[slot] && previous.current.primary(of: slot) == localID {
+            let before = previous.targets[slot]
+            for id in targets[slot] where !before.contains(id) {
+                result[id, default: []].append(slot)
+            }
+        }
+        return result
+    }
+
     /// Slots whose primary or owners differ between `current` and `next`: moves under way.
     public var slotsMoving: Int {
         (0..<SlotMap.slotCount).reduce(0) { $0 + (current.owners(of: $1) == next.owners(of: $1) ? 0 : 1) }

@@ -56,6 +56,10 @@ enum ReplicationOp: Equatable, Sendable {
     /// The sender dropped writes meant for the receiver (its hint buffer overflowed): the
     /// receiver must refill every slot it holds from the sender.
     case resync
+    /// The sender took writes for these slots while its ring did not list the receiver as
+    /// their owner (it believed the receiver dead): the receiver asks for them again, with
+    /// digests, if it held them all along.
+    case recheck(SlotRanges)
 }
 
 enum ReplicationFrame: Equatable, Sendable {
@@ -192,6 +196,7 @@ enum ReplicationCodec {
             buffer.writeInteger(UInt64(keys))
         case .fillRefused(let slots): writeRanges(5, slots, into: &buffer)
         case .resync: buffer.writeInteger(UInt8(6))
+        case .recheck(let slots): writeRanges(7, slots, into: &buffer)
         }
     }
 
@@ -224,6 +229,7 @@ enum ReplicationCodec {
             return .fillEnd(slots, keys: Int(keys))
         case 5: return readRanges(&buffer).map { .fillRefused($0) }
         case 6: return .resync
+        case 7: return readRanges(&buffer).map { .recheck($0) }
         default: return nil
         }
     }

@@ -28,6 +28,11 @@ struct FillState: Sendable {
     var handedOff: [NodeID: Set<Int>] = [:]
     /// Fills served that have not ended yet.
     var streaming = 0
+    /// Filled slots a peer took writes for while its ring did not list this node as their
+    /// owner (`recheck`): asked of that peer again with their digests, as a fill, which copies
+    /// only slots that differ (Dynamo §4.7's anti-entropy, run when it is known to be owed).
+    /// Kept until the peer is an owner in this node's ring too, for at most `requestTimeout`.
+    var rechecks: [Int: (peer: NodeID, since: Int64)] = [:]
 
     static let requestTimeout: Int64 = 30_000
     static let unansweredTimeout: Int64 = 1_000
@@ -45,7 +50,34 @@ struct FillState: Sendable {
         }
     }
 
-    var slotsFilling: Int { requested.count }
+    /// Slots asked for and not filled yet, and filled ones about to be asked for again.
+    var slotsFilling: Int { requested.count + rechecks.count }
+
+    /// `peer` took writes for `slots` without sending them here. Only a slot filled now needs
+    /// a recheck: one being filled, or not held, gets the peer's writes with its fill.
+    mutating func recheck(_ slots: SlotRanges, against peer: NodeID, now: Int64) {
+        for slot in slots.slots where filled[slot] { rechecks[slot] = (peer, now) }
+    }
+
+    /// The rechecks due under `plan`, by the peer to ask: their slots stop counting as filled
+    /// and become requests of that peer. A recheck waits while the peer is not an owner in
+    /// this node's ring yet (the two rings differ for a moment), and lapses after
+    /// `requestTimeout` or when the slot is no longer wanted.
+    mutating func takeRechecks(plan: OwnershipPlan, now: Int64) -> [NodeID: [Int]] {
+        var due: [NodeID: [Int]] = [:]
+        for (slot, recheck) in rechecks {
+            if !plan.wanted[slot] || !filled[slot] || now - recheck.since >= Self.requestTimeout {
+                rechecks[slot] = nil
+                continue
+            }
+            guard plan.current.owners(of: slot).contains(recheck.peer) else { continue }
+            rechecks[slot] = nil
+            filled[slot] = false
+            requested[slot] = (recheck.peer, now, false)
+            due[recheck.peer, default: []].append(slot)
+        }
+        return due
+    }
 
     /// Forgets every slot `wanted` no longer lists, and schedules a purge (`purgeDelay` from
     /// `now`) of those that may hold keys here.
@@ -57,6 +89,7 @@ struct FillState: Sendable {
             }
             filled[slot] = false
             requested[slot] = nil
+            rechecks[slot] = nil
             if mayHoldKeys[slot] {
                 mayHoldKeys[slot] = false
                 purge.insert(slot)
@@ -80,17 +113,22 @@ extension ReplicationService {
         var requests: [NodeID: [Int]] = [:]
         var purgeSlots: [Int] = []
         var becomeServing = false
+        var rechecked = 0
         fill.withLock { state in
             guard let firstPlanAt = state.firstPlanAt else { return }
             let settled = now - firstPlanAt >= FillState.settleTime
             state.release(unwanted: plan.wanted, now: now)
+            requests = state.takeRechecks(plan: plan, now: now)
+            rechecked = requests.values.reduce(0) { $0 + $1.count }
             for slot in 0..<HashSlot.count where plan.wanted[slot] {
                 if state.filled[slot] { continue }
                 let donor = plan.donor(of: slot)
-                // A request stands while its donor is still the one to ask: a donor that died
-                // or left mid-fill drops out of the plan, and its slots are asked of the next
-                // holder now rather than after `requestTimeout`.
-                if let request = state.requested[slot], request.donor == donor,
+                // A request stands while its donor still holds the slot: a donor that died or
+                // left mid-fill drops out of the plan, and its slots are asked of the next
+                // holder now rather than after `requestTimeout`. (A recheck asks an owner that
+                // need not be the first.)
+                if let request = state.requested[slot],
+                   request.donor == donor || plan.current.owners(of: slot).contains(request.donor),
                    now - request.at < (request.answered ? FillState.requestTimeout : FillState.unansweredTimeout) { continue }
                 guard let donor else {
                     // Nobody else holds it now: there is nothing to copy.
@@ -112,6 +150,10 @@ extension ReplicationService {
                 state.purge.removeAll()
                 state.purging = purgeSlots.count
             }
+        }
+        if rechecked > 0 {
+            statistics.slotsRechecked.wrappingAdd(rechecked, ordering: .relaxed)
+            logger.notice("Rechecking slots a peer wrote without this node", metadata: ["slots": "\(rechecked)"])
         }
         if !requests.isEmpty {
             // What this node holds of them, so the donor sends only slots that differ.
@@ -296,6 +338,7 @@ extension ReplicationService {
         fill.withLock { state in
             state.filled = [Bool](repeating: false, count: HashSlot.count)
             state.requested.removeAll()
+            state.rechecks.removeAll()
             state.firstPlanAt = WallClock.milliseconds()
         }
         logger.warning("This node may hold stale data: refilling before serving again", metadata: ["reason": "\(reason)"])

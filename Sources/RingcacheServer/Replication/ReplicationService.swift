@@ -53,6 +53,7 @@ final class ReplicationService: Sendable {
         let slotsFilled = Atomic<Int>(0)
         let keysPurged = Atomic<Int>(0)
         let slotsIdentical = Atomic<Int>(0)
+        let slotsRechecked = Atomic<Int>(0)
     }
 
     /// The plan and the links it routes writes over, replaced together on every ring change.
@@ -160,7 +161,10 @@ final class ReplicationService: Sendable {
             return closed
         }
         for link in closed { link.close() }
-        if let previous { logTakeover(from: previous, to: plan) }
+        if let previous {
+            logTakeover(from: previous, to: plan)
+            owePeersTheirSlots(gained: plan.targetsGained(since: previous))
+        }
         let active = !(plan.current.nodes.count <= 1 && plan.next.nodes.count <= 1)
         if active && !isActive.load(ordering: .relaxed) {
             // From the first peer on, every entry carries a version (a lone node saves the
@@ -170,6 +174,15 @@ final class ReplicationService: Sendable {
         isActive.store(active, ordering: .relaxed)
         fill.withLock { $0.planChanged(now: now, joined: view.isJoined) }
         group.next().execute { self.maintain(now: WallClock.milliseconds()) }
+    }
+
+    /// Tells each peer this node now writes to for slots it did not before which slots those
+    /// are: a peer that held them all along (only this node had it dead) rechecks them.
+    private func owePeersTheirSlots(gained: [NodeID: [Int]]) {
+        guard !gained.isEmpty, let links = currentRouting()?.links else { return }
+        for (peer, slots) in gained {
+            links[peer]?.enqueue(.recheck(SlotRanges(slots: slots)))
+        }
     }
 
     /// One log line per member whose slots this node became primary of because it is gone
@@ -303,6 +316,7 @@ final class ReplicationService: Sendable {
             ("cluster_keys_purged", String(statistics.keysPurged.load(ordering: .relaxed))),
             ("cluster_slots_purge_pending", String(purging)),
             ("cluster_migration_slots_identical", String(statistics.slotsIdentical.load(ordering: .relaxed))),
+            ("cluster_slots_rechecked", String(statistics.slotsRechecked.load(ordering: .relaxed))),
         ]
     }
 
@@ -350,6 +364,7 @@ final class ReplicationService: Sendable {
             case .fillEnd(let slots, let keys): endFill(slots, keys: keys, from: peer)
             case .fillRefused(let slots): fill.withLock { $0.refused(slots, now: WallClock.milliseconds()) }
             case .resync: resync(from: peer)
+            case .recheck(let slots): fill.withLock { $0.recheck(slots, against: peer, now: WallClock.milliseconds()) }
             }
         }
         flushWrites()
