@@ -189,6 +189,21 @@ SCRIPTS = {
         "BITOP AND dest nokey other", "EXISTS dest", "BITOP OR dest l", "BITOP and dest a", "GET dest",
         "SET t v", "EXPIRE t 100", "BITOP OR t a", "TTL t", "SETBIT t 0 1", "TTL t",
     ],
+    "hyperloglog": [
+        # GET only before a key's first PFCOUNT: Redis stores the count in the value's header then.
+        "PFADD h a b c", "PFADD h a", "PFADD h", "PFADD h2", "GET h2", "PFADD h d e f g h i j k l m n o p", "GET h", "STRLEN h",
+        "PFCOUNT h", "PFCOUNT h2", "PFCOUNT nokey", "TYPE h", "PFCOUNT h h2 nokey", "PFADD h3 x y z a", "PFCOUNT h h3",
+        "PFMERGE m h h3", "PFCOUNT m", "PFMERGE m", "PFCOUNT m", "PFMERGE m2", "EXISTS m2", "PFCOUNT m2", "PFMERGE m3 nokey",
+        "PFCOUNT m3", "SET s hello", "PFADD s a", "PFCOUNT s", "PFCOUNT h s", "PFMERGE m s", "PFMERGE s h", "RPUSH l a",
+        "PFADD l a", "PFCOUNT l", "PFMERGE l h", "PFMERGE m l", "PFADD", "PFCOUNT", "PFMERGE",
+        "SET fake HYLL\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x7f", "PFCOUNT fake",
+        "SET long HYLL\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x80\\x7f\\xff\\x7f\\xff", "PFCOUNT long", "PFCOUNT long h", "PFMERGE m long",
+        "SET fake2 HYLL\\x02\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x7f\\xff", "PFCOUNT fake2",
+        "SET fake3 HYLL\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00", "PFCOUNT fake3",
+        "SET t v", "PFADD e1 a", "EXPIRE e1 100", "PFADD e1 b", "TTL e1", "PFMERGE e1 h", "TTL e1", "PFADD e1 a", "TTL e1",
+        "SET sparse HYLL\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x7f\\xff", "PFCOUNT sparse", "PFADD sparse q",
+        "GET sparse", "PFCOUNT sparse", "OBJECT ENCODING h",
+    ],
     "copy": [
         "SET s hello", "EXPIRE s 1000", "COPY s s2", "GET s2", "TTL s2", "COPY s s2", "COPY s s2 REPLACE", "COPY s s",
         "COPY nokey x", "COPY s s3 DB 0", "COPY s s4 DB 99", "COPY s s4 DB x", "COPY s s4 BOGUS", "COPY s s4 REPLACE DB",
@@ -234,6 +249,7 @@ EVENT_SCRIPT = [
     "ZINTERSTORE zb 2 za nokey", "ZADD zr 1 a", "ZRANGESTORE zs zr 0 -1", "ZADD zm 1 a 2 b", "ZMPOP 1 zm MIN", "ZMPOP 1 zm MAX",
     "RPUSH lm a b", "LMPOP 1 lm LEFT COUNT 2", "RPUSH lb a b", "BLMPOP 0 1 lb RIGHT", "BLMPOP 0 1 lb RIGHT", "ZADD zb2 1 a",
     "BZMPOP 0 1 zb2 MAX", "SETBIT bm 7 1", "SETBIT bm 7 0", "BITOP NOT bn bm", "BITOP AND bn nokey", "BITOP OR bm2 bm", "SET t v", "PEXPIRE t 100000", "COPY t t2", "COPY t t2 REPLACE", "RPUSH cl a", "COPY cl cl2", "RENAMENX t t3", "UNLINK t3",
+    "PFADD hl a b", "PFADD hl a", "PFADD hl2", "PFMERGE hm hl hl2",
 ]
 
 
@@ -526,6 +542,7 @@ def test_collections_reach_every_owner_and_survive_a_primary_kill(start_server):
         client.sadd(f"s:{n}", "p", str(n))
         client.zadd(f"z:{n}", {"low": -n - 1, "high": n + 1})
         client.lpop(f"l:{n}")
+        client.pfadd(f"p:{n}", *[f"e{i}" for i in range(n + 1)])
     wait_until(lambda: settled(nodes), timeout=30, interval=0.1, message="replication to drain")
     owners = slot_owners(nodes[0])
     by_port = {node.port: node for node in nodes}
@@ -543,6 +560,7 @@ def test_collections_reach_every_owner_and_survive_a_primary_kill(start_server):
         assert read_everywhere(f"l:{n}", lambda c: c.lrange(f"l:{n}", 0, -1)) == [[str(i).encode() for i in range(1, n + 1)]] * 2
         assert read_everywhere(f"s:{n}", lambda c: c.smembers(f"s:{n}")) == [{b"p", str(n).encode()}] * 2
         assert read_everywhere(f"z:{n}", lambda c: c.zrange(f"z:{n}", 0, -1, withscores=True)) == [[(b"low", -n - 1), (b"high", n + 1)]] * 2
+        assert read_everywhere(f"p:{n}", lambda c: c.pfcount(f"p:{n}")) == [n + 1] * 2
     victim = nodes[2]
     victim.process.kill()
     survivors = nodes[:2]

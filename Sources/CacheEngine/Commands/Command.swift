@@ -32,6 +32,8 @@ public enum Command: UInt8, CaseIterable, Sendable {
     case lmpop, zmpop, blmpop, bzmpop
     // bitmaps
     case setbit, getbit, bitcount, bitpos, bitop
+    // HyperLogLog
+    case pfadd, pfcount, pfmerge
     // rate limiting
     case clThrottle
 }

@@ -266,6 +266,9 @@ extension CommandTable {
         spec(.bitcount, -2, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@bitmap", "@slow"], group: "bitmap", since: "2.6.0", "Counts the number of set bits (population counting) in a string."),
         spec(.bitpos, -3, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@bitmap", "@slow"], group: "bitmap", since: "2.8.7", "Finds the first set (1) or clear (0) bit in a string."),
         spec(.bitop, -4, ["write", "denyoom"], keys: (2, -1, 1), acl: ["@write", "@bitmap", "@slow"], group: "bitmap", since: "2.6.0", "Performs bitwise operations on multiple strings, and stores the result."),
+        spec(.pfadd, -2, ["write", "denyoom", "fast"], keys: (1, 1, 1), acl: ["@write", "@hyperloglog", "@fast"], group: "hyperloglog", since: "2.8.9", "Adds elements to a HyperLogLog key. Creates the key if it doesn't exist."),
+        spec(.pfcount, -2, ["readonly"], keys: (1, -1, 1), acl: ["@read", "@hyperloglog", "@slow"], group: "hyperloglog", since: "2.8.9", "Returns the approximated cardinality of the set(s) observed by the HyperLogLog key(s)."),
+        spec(.pfmerge, -2, ["write", "denyoom"], keys: (1, -1, 1), acl: ["@write", "@hyperloglog", "@slow"], group: "hyperloglog", since: "2.8.9", "Merges one or more HyperLogLog values into a single key."),
         spec(.zscan, -3, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@sortedset", "@slow"], group: "sorted_set", since: "2.8.0", "Iterates over members and scores of a sorted set."),
     ]
 }

@@ -18,6 +18,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var compressionThreshold: Int
     /// `notify-keyspace-events`.
     public var keyspaceEvents: KeyspaceEventClasses
+    /// `hll-sparse-max-bytes`: the longest a HyperLogLog is kept in the sparse encoding.
+    public var hyperLogLogSparseMaxBytes: Int
 
     /// The threshold chosen by measurement (bench/compression.py, in bench/RESULTS.md): JSON-like
     /// values of 256 bytes and less never compressed by an eighth, values of 512 bytes always
@@ -27,9 +29,11 @@ public struct EngineConfiguration: Sendable, Equatable {
     public init(
         protoMaxBulkLength: Int = 512 * 1024 * 1024, maxMemory: Int = 0, evictionPolicy: EvictionPolicy = .allkeysLRU,
         evictionSamples: Int = 5, lfuLogFactor: Int = 10, lfuDecayTime: Int = 1,
-        compressionThreshold: Int = EngineConfiguration.defaultCompressionThreshold, keyspaceEvents: KeyspaceEventClasses = []
+        compressionThreshold: Int = EngineConfiguration.defaultCompressionThreshold, keyspaceEvents: KeyspaceEventClasses = [],
+        hyperLogLogSparseMaxBytes: Int = 3000
     ) {
         self.keyspaceEvents = keyspaceEvents
+        self.hyperLogLogSparseMaxBytes = hyperLogLogSparseMaxBytes
         self.protoMaxBulkLength = protoMaxBulkLength
         self.maxMemory = maxMemory
         self.evictionPolicy = evictionPolicy
@@ -304,6 +308,9 @@ public final class Engine {
         case .bitpos: run(bitpos, argv, now: now, &writer)
         case .bitop: run(bitop, argv, now: now, &writer)
         case .clThrottle: run(throttle, argv, now: now, &writer)
+        case .pfadd: run(pfadd, argv, now: now, &writer)
+        case .pfcount: run(pfcount, argv, now: now, &writer)
+        case .pfmerge: run(pfmerge, argv, now: now, &writer)
         case .ping, .echo, .quit, .hello, .reset, .select, .client, .command, .info, .config, .time, .shutdown, .cluster, .save, .bgsave, .lastsave, .slowlog, .readonly, .readwrite, .asking, .monitor, .latency, .wait,
              .subscribe, .unsubscribe, .psubscribe, .punsubscribe, .publish, .pubsub, .auth, .acl, .multi, .exec, .discard, .watch, .unwatch:
             preconditionFailure("\(spec.name) is executed by the server, not the engine")

@@ -33,6 +33,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var evictionPolicy = EvictionPolicy.allkeysLRU
     /// `maxmemory-samples`.
     public var evictionSamples = 5
+    /// `hll-sparse-max-bytes`.
+    public var hyperLogLogSparseMaxBytes = 3000
     /// `lfu-log-factor`, `lfu-decay-time`.
     public var lfuLogFactor = 10
     public var lfuDecayTime = 1
@@ -133,7 +135,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         EngineConfiguration(
             protoMaxBulkLength: protoMaxBulkLength, maxMemory: maxMemory, evictionPolicy: evictionPolicy,
             evictionSamples: evictionSamples, lfuLogFactor: lfuLogFactor, lfuDecayTime: lfuDecayTime,
-            compressionThreshold: compressionThreshold, keyspaceEvents: keyspaceEvents)
+            compressionThreshold: compressionThreshold, keyspaceEvents: keyspaceEvents,
+            hyperLogLogSparseMaxBytes: hyperLogLogSparseMaxBytes)
     }
 }
 
@@ -260,6 +263,9 @@ extension ServerConfiguration {
                 throw DirectiveValueError(reason: "argument(s) must be one of the following: " + EvictionPolicy.allCases.map(\.rawValue).joined(separator: ", "))
             }
             config.evictionPolicy = policy
+        }),
+        Directive(name: "hll-sparse-max-bytes", mutable: true, get: { String($0.hyperLogLogSparseMaxBytes) }, set: { config, values throws(DirectiveValueError) in
+            config.hyperLogLogSparseMaxBytes = try memory(values, in: 0...Int(Int32.max))
         }),
         Directive(name: "maxmemory-samples", mutable: true, get: { String($0.evictionSamples) }, set: { config, values throws(DirectiveValueError) in
             config.evictionSamples = try integer(values, in: 1...64)

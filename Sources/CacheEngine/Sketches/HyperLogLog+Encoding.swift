@@ -1,0 +1,136 @@
+/// Reading and writing Redis's HYLL string (see `HyperLogLog` for the layout).
+extension HyperLogLog {
+    public enum DecodingError: Error, Equatable {
+        /// Not a HyperLogLog at all: too short, no `HYLL`, an unknown encoding, or a dense
+        /// value of the wrong length (Redis: "WRONGTYPE Key is not a valid HyperLogLog string
+        /// value.").
+        case notHyperLogLog
+        /// A sparse body whose opcodes do not cover exactly 16,384 registers (Redis:
+        /// "INVALIDOBJ Corrupted HLL object detected").
+        case corrupt
+    }
+
+    static let denseEncoding: UInt8 = 0
+    static let sparseEncoding: UInt8 = 1
+
+    /// Whether `bytes` carries a HyperLogLog header Redis would accept.
+    static func isHyperLogLog(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count >= headerSize, bytes[0] == UInt8(ascii: "H"), bytes[1] == UInt8(ascii: "Y"),
+              bytes[2] == UInt8(ascii: "L"), bytes[3] == UInt8(ascii: "L") else { return false }
+        switch bytes[4] {
+        case denseEncoding: return bytes.count == denseSize
+        case sparseEncoding: return true
+        default: return false
+        }
+    }
+
+    /// The cardinality cached in the header of a valid HyperLogLog string, unless marked stale.
+    /// Values written here always mark it stale; Redis fills it in on PFCOUNT, so a value
+    /// copied from Redis may carry one, which PFCOUNT of that one key answers with, as Redis
+    /// does.
+    static func cachedCardinality(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        guard isHyperLogLog(bytes), bytes[15] & 0x80 == 0 else { return nil }
+        var cached: UInt64 = 0
+        for offset in stride(from: 15, through: 8, by: -1) { cached = cached << 8 | UInt64(bytes[offset]) }
+        return Int(cached)
+    }
+
+    public init(decoding bytes: UnsafeRawBufferPointer) throws(DecodingError) {
+        guard Self.isHyperLogLog(bytes) else { throw .notHyperLogLog }
+        self.init()
+        if bytes[4] == Self.denseEncoding {
+            registers.withUnsafeMutableBufferPointer { registers in
+                for index in 0..<Self.registerCount {
+                    let bit = index * 6
+                    let low = Int(bytes[Self.headerSize + bit >> 3])
+                    let highByte = Self.headerSize + bit >> 3 + 1
+                    let high = highByte < bytes.count ? Int(bytes[highByte]) : 0
+                    registers[index] = UInt8(((low >> (bit & 7)) | (high << (8 - bit & 7))) & 63)
+                }
+            }
+            return
+        }
+        var index = 0
+        var offset = Self.headerSize
+        let valid = registers.withUnsafeMutableBufferPointer { registers -> Bool in
+            while offset < bytes.count {
+                let opcode = bytes[offset]
+                let run: Int
+                var value: UInt8 = 0
+                switch opcode >> 6 {
+                case 0:
+                    run = Int(opcode & 63) + 1
+                    offset += 1
+                case 1:
+                    guard offset + 1 < bytes.count else { return false }
+                    run = (Int(opcode & 63) << 8 | Int(bytes[offset + 1])) + 1
+                    offset += 2
+                default:
+                    value = (opcode >> 2 & 31) + 1
+                    run = Int(opcode & 3) + 1
+                    offset += 1
+                }
+                guard index + run <= Self.registerCount else { return false }
+                if value != 0 {
+                    for register in index..<index + run { registers[register] = value }
+                }
+                index += run
+            }
+            return index == Self.registerCount
+        }
+        guard valid else { throw .corrupt }
+    }
+
+    /// The HYLL string: sparse while that takes at most `sparseMaxBytes` (header included,
+    /// Redis's `hll-sparse-max-bytes`) and no register exceeds 32, else dense. The cached
+    /// cardinality is marked stale, as Redis leaves it after a write, so a reader computes it.
+    public func encoded(sparseMaxBytes: Int) -> [UInt8] {
+        if let sparse = sparseEncoded(limit: sparseMaxBytes) { return sparse }
+        var bytes = Self.header(encoding: Self.denseEncoding)
+        bytes.reserveCapacity(Self.denseSize)
+        var packed = [UInt8](repeating: 0, count: Self.denseSize - Self.headerSize)
+        for index in 0..<Self.registerCount where registers[index] != 0 {
+            let bit = index * 6
+            let value = Int(registers[index])
+            packed[bit >> 3] |= UInt8(truncatingIfNeeded: value << (bit & 7))
+            if bit & 7 > 2 { packed[bit >> 3 + 1] |= UInt8(truncatingIfNeeded: value >> (8 - bit & 7)) }
+        }
+        bytes.append(contentsOf: packed)
+        return bytes
+    }
+
+    private static func header(encoding: UInt8) -> [UInt8] {
+        // The cardinality cache's top bit set: not valid.
+        [UInt8(ascii: "H"), UInt8(ascii: "Y"), UInt8(ascii: "L"), UInt8(ascii: "L"), encoding, 0, 0, 0,
+         0, 0, 0, 0, 0, 0, 0, 0x80]
+    }
+
+    private func sparseEncoded(limit: Int) -> [UInt8]? {
+        var bytes = Self.header(encoding: Self.sparseEncoding)
+        var index = 0
+        while index < Self.registerCount {
+            let value = registers[index]
+            var end = index + 1
+            while end < Self.registerCount && registers[end] == value { end += 1 }
+            var run = end - index
+            if value == 0 {
+                if run <= 64 {
+                    bytes.append(UInt8(run - 1))
+                } else {
+                    bytes.append(0x40 | UInt8((run - 1) >> 8))
+                    bytes.append(UInt8(truncatingIfNeeded: run - 1))
+                }
+            } else {
+                guard value <= Self.sparseValueMax else { return nil }
+                while run > 0 {
+                    let chunk = Swift.min(run, 4)
+                    bytes.append(0x80 | (value - 1) << 2 | UInt8(chunk - 1))
+                    run -= chunk
+                }
+            }
+            guard bytes.count <= limit else { return nil }
+            index = end
+        }
+        return bytes
+    }
+}
