@@ -70,6 +70,32 @@ import Testing
         #expect(throws: HyperLogLog.DecodingError.corrupt) { try Self.decode(header + [0x80]) }
     }
 
+    /// Past `hll-sparse-max-bytes` the value turns dense and PFADD edits its registers in place:
+    /// the result is the sketch of every element, whichever path each PFADD took.
+    @Test func inPlaceDenseEditsAgreeWithTheSketch() throws {
+        let harness = EngineHarness(configuration: EngineConfiguration(hyperLogLogSparseMaxBytes: 200))
+        let elements = (0..<5000).map { "d\($0)" }
+        for chunk in stride(from: 0, to: elements.count, by: 100) {
+            harness.run(["PFADD", "h"].map { Array($0.utf8) } + elements[chunk..<chunk + 100].map { Array($0.utf8) })
+        }
+        let expected = Self.adding(elements)
+        guard case .bulkString(let stored) = harness.run("GET", "h") else { Issue.record("no value"); return }
+        let bytes = Array(stored.readableBytesView)
+        #expect(bytes[4] == 0, "dense")
+        #expect(try Self.decode(bytes) == expected)
+        #expect(harness.run("PFCOUNT", "h") == .integer(Int64(expected.cardinality)))
+        guard case .bulkString(let cachedValue) = harness.run("GET", "h") else { return }
+        #expect(Array(cachedValue.readableBytesView)[15] & 0x80 == 0, "PFCOUNT cached the count")
+        #expect(harness.run("PFADD", "h", "d1") == .integer(0), "an element already counted changes nothing")
+        // An element that raises a register of this sketch (found on the pure model).
+        var grown = expected
+        let newcomer = try #require((0..<1000).map { "n\($0)" }.first { element in Array(element.utf8).withUnsafeBytes { grown.add($0) } })
+        #expect(harness.run("PFADD", "h", newcomer) == .integer(1))
+        guard case .bulkString(let stale) = harness.run("GET", "h") else { return }
+        #expect(Array(stale.readableBytesView)[15] & 0x80 != 0, "a write marks the cache stale")
+        #expect(try Self.decode(Array(stale.readableBytesView)) == grown)
+    }
+
     @Test func theEngineKeepsTheTTLAndAnswersRedissErrors() {
         let harness = EngineHarness()
         #expect(harness.run("PFADD", "h", "a", "b") == .integer(1))

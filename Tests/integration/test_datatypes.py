@@ -190,9 +190,8 @@ SCRIPTS = {
         "SET t v", "EXPIRE t 100", "BITOP OR t a", "TTL t", "SETBIT t 0 1", "TTL t",
     ],
     "hyperloglog": [
-        # GET only before a key's first PFCOUNT: Redis stores the count in the value's header then.
         "PFADD h a b c", "PFADD h a", "PFADD h", "PFADD h2", "GET h2", "PFADD h d e f g h i j k l m n o p", "GET h", "STRLEN h",
-        "PFCOUNT h", "PFCOUNT h2", "PFCOUNT nokey", "TYPE h", "PFCOUNT h h2 nokey", "PFADD h3 x y z a", "PFCOUNT h h3",
+        "PFCOUNT h", "GET h", "PFCOUNT h2", "GET h2", "PFADD h zz", "GET h", "PFCOUNT nokey", "TYPE h", "PFCOUNT h h2 nokey", "GET h", "PFADD h3 x y z a", "PFCOUNT h h3",
         "PFMERGE m h h3", "PFCOUNT m", "PFMERGE m", "PFCOUNT m", "PFMERGE m2", "EXISTS m2", "PFCOUNT m2", "PFMERGE m3 nokey",
         "PFCOUNT m3", "SET s hello", "PFADD s a", "PFCOUNT s", "PFCOUNT h s", "PFMERGE m s", "PFMERGE s h", "RPUSH l a",
         "PFADD l a", "PFCOUNT l", "PFMERGE l h", "PFMERGE m l", "PFADD", "PFCOUNT", "PFMERGE",

@@ -479,10 +479,12 @@ public final class Engine {
     }
 
     /// Stores a string value under `key`, replacing whatever was there, compressed when that
-    /// pays. Reuses the entry's allocation when the stored bytes keep their size and the entry
-    /// keeps its header.
-    func storeString(_ key: UnsafeRawBufferPointer, value plain: UnsafeRawBufferPointer, expiry change: ExpiryChange, now: Int64) {
-        let compressed = compressor.compress(plain)
+    /// pays and the value is `compressible` (one edited in place later is kept plain). Reuses
+    /// the entry's allocation when the stored bytes keep their size and the entry keeps its
+    /// header.
+    func storeString(_ key: UnsafeRawBufferPointer, value plain: UnsafeRawBufferPointer, expiry change: ExpiryChange, now: Int64,
+                     compressible: Bool = true) {
+        let compressed = compressible ? compressor.compress(plain) : nil
         let stored = compressed ?? plain
         let hash = keyspace.hash(key)
         if let (location, old) = keyspace.find(key, hash: hash) {

@@ -35,18 +35,51 @@ extension HyperLogLog {
         return Int(cached)
     }
 
+    /// Whether `bytes` is a valid dense HyperLogLog, whose registers can be edited in place.
+    static func isDense(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        isHyperLogLog(bytes) && bytes[4] == denseEncoding
+    }
+
+    /// Register `index` of a dense value's packed registers.
+    static func denseRegister(_ bytes: UnsafeRawBufferPointer, _ index: Int) -> UInt8 {
+        let bit = index * 6
+        let low = Int(bytes[headerSize + bit >> 3])
+        let highByte = headerSize + bit >> 3 + 1
+        let high = highByte < bytes.count ? Int(bytes[highByte]) : 0
+        return UInt8(((low >> (bit & 7)) | (high << (8 - bit & 7))) & 63)
+    }
+
+    /// Sets register `index` of a dense value's packed registers to `value` (0...63).
+    static func setDenseRegister(_ bytes: UnsafeMutableRawBufferPointer, _ index: Int, _ value: UInt8) {
+        let bit = index * 6
+        let byte = headerSize + bit >> 3
+        let shift = bit & 7
+        bytes[byte] = bytes[byte] & ~UInt8(truncatingIfNeeded: 63 << shift) | UInt8(truncatingIfNeeded: Int(value) << shift)
+        if shift > 2 {
+            bytes[byte + 1] = bytes[byte + 1] & ~UInt8(63 >> (8 - shift)) | value >> UInt8(8 - shift)
+        }
+    }
+
+    /// Stores `cardinality` as the header's valid cache (what Redis's PFCOUNT does).
+    static func cache(_ cardinality: Int, in bytes: UnsafeMutableRawBufferPointer) {
+        var remaining = UInt64(cardinality)
+        for offset in 8..<16 {
+            bytes[offset] = UInt8(truncatingIfNeeded: remaining)
+            remaining >>= 8
+        }
+    }
+
+    /// Marks the header's cache stale the way Redis does, keeping the old count's other bytes.
+    static func invalidateCache(in bytes: UnsafeMutableRawBufferPointer) {
+        bytes[15] |= 0x80
+    }
+
     public init(decoding bytes: UnsafeRawBufferPointer) throws(DecodingError) {
         guard Self.isHyperLogLog(bytes) else { throw .notHyperLogLog }
         self.init()
         if bytes[4] == Self.denseEncoding {
             registers.withUnsafeMutableBufferPointer { registers in
-                for index in 0..<Self.registerCount {
-                    let bit = index * 6
-                    let low = Int(bytes[Self.headerSize + bit >> 3])
-                    let highByte = Self.headerSize + bit >> 3 + 1
-                    let high = highByte < bytes.count ? Int(bytes[highByte]) : 0
-                    registers[index] = UInt8(((low >> (bit & 7)) | (high << (8 - bit & 7))) & 63)
-                }
+                for index in 0..<Self.registerCount { registers[index] = Self.denseRegister(bytes, index) }
             }
             return
         }
@@ -85,7 +118,7 @@ extension HyperLogLog {
     /// Redis's `hll-sparse-max-bytes`) and no register exceeds 32, else dense. The cached
     /// cardinality is marked stale, as Redis leaves it after a write, so a reader computes it.
     public func encoded(sparseMaxBytes: Int) -> [UInt8] {
-        if let sparse = sparseEncoded(limit: sparseMaxBytes) { return sparse }
+        if sparseMaxBytes > 0, let sparse = sparseEncoded(limit: sparseMaxBytes) { return sparse }
         var bytes = Self.header(encoding: Self.denseEncoding)
         bytes.reserveCapacity(Self.denseSize)
         var packed = [UInt8](repeating: 0, count: Self.denseSize - Self.headerSize)
