@@ -65,11 +65,16 @@ public struct RESPWriter {
 
     /// RESP3 `,` double; RESP2 has no double type, so it is sent as a bulk string.
     public mutating func double(_ value: Double) {
-        let text = Self.formatDouble(value)
+        double(text: Self.formatDouble(value).utf8)
+    }
+
+    /// A double already printed (`formatDouble`, or Redis's addReplyHumanLongDouble for
+    /// GEOPOS): RESP3 `,text`, RESP2 a bulk string of the same text.
+    public mutating func double(text: some Collection<UInt8>) {
         switch version {
         case .v3:
             buffer.writeInteger(UInt8(ascii: ","))
-            buffer.writeString(text)
+            buffer.writeBytes(text)
             buffer.writeStaticString(Self.crlf)
         case .v2:
             bulk(text)

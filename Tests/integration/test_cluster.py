@@ -158,7 +158,9 @@ def test_plain_clients_get_moved_crossslot_and_readonly_replica_reads(five):
     for counted in (["SINTERCARD", "2", "{a}x", "{b}y"], ["ZUNION", "2", "{a}x", "{b}y"],
                     ["ZINTERSTORE", "{a}d", "2", "{a}x", "{b}y"], ["ZINTERCARD", "3", "{a}x", "{a}y", "{b}y", "LIMIT", "1"],
                     ["LMPOP", "2", "{a}x", "{b}y", "LEFT"], ["ZMPOP", "2", "{a}x", "{b}y", "MIN"],
-                    ["BLMPOP", "0", "2", "{a}x", "{b}y", "LEFT"], ["BZMPOP", "0", "2", "{a}x", "{b}y", "MIN"]):
+                    ["BLMPOP", "0", "2", "{a}x", "{b}y", "LEFT"], ["BZMPOP", "0", "2", "{a}x", "{b}y", "MIN"],
+                    ["GEOSEARCHSTORE", "{a}d", "{b}y", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"],
+                    ["GEORADIUS", "{a}x", "0", "0", "1", "km", "STORE", "{b}y"], ["PFCOUNT", "{a}x", "{b}y"]):
         assert raw_reply(node.port, *counted) == "-CROSSSLOT Keys in request don't hash to the same slot", counted
     same_slot = ["MSET", "{a}x", "1", "{a}y", "2"]
     assert raw_reply(node.port, *same_slot) in ("+OK", f"-MOVED {key_slot(b'a')} " + next(

@@ -203,6 +203,50 @@ SCRIPTS = {
         "SET sparse HYLL\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x7f\\xff", "PFCOUNT sparse", "PFADD sparse q",
         "GET sparse", "PFCOUNT sparse", "OBJECT ENCODING h",
     ],
+    "geo": [
+        "GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania", "GEOADD g 13.361389 38.115556 Palermo",
+        "GEOADD g CH 13.5 38.1 Palermo", "GEOADD g NX 1 1 Palermo 2 2 Other", "GEOADD g XX CH 13.361389 38.115556 Palermo 3 3 New",
+        "GEOADD g NX XX 1 1 a", "GEOADD g 1 2", "GEOADD g 181 10 x", "GEOADD g 10 86 x", "GEOADD g x 1 y", "GEOADD g 1 y z",
+        "GEOADD g -180 -85.05112878 sw 180 85.05112878 ne 0 0 origin", "GEOADD gx XX 1 1 a", "EXISTS gx",
+        "GEOPOS g Palermo Catania nokey sw ne origin", "GEOPOS nokey a b", "GEOPOS g", "ZSCORE g Palermo", "ZSCORE g origin",
+        "GEODIST g Palermo Catania", "GEODIST g Palermo Catania km", "GEODIST g Palermo Catania MI", "GEODIST g Palermo Catania ft",
+        "GEODIST g Palermo Catania m", "GEODIST g Palermo Catania parsec", "GEODIST g Palermo nokey", "GEODIST nokey a b",
+        "GEODIST g Palermo Catania km extra", "GEODIST g sw ne", "GEODIST g Palermo Palermo",
+        "GEOHASH g Palermo Catania nokey sw ne origin", "GEOHASH nokey a", "GEOHASH g",
+        "GEOADD g 13.583333 37.316667 Agrigento 12.758489 38.788135 edge1 17.241510 38.788135 edge2",
+        "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 200 km ASC", "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 200 km DESC WITHDIST",
+        "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 200 km ASC WITHCOORD WITHDIST WITHHASH",
+        "GEOSEARCH g FROMMEMBER Palermo BYRADIUS 100 km ASC WITHDIST", "GEOSEARCH g FROMMEMBER Palermo BYBOX 400 400 km ASC WITHDIST",
+        "GEOSEARCH g FROMLONLAT 15 37 BYBOX 400 400 km ASC WITHCOORD", "GEOSEARCH g FROMLONLAT 15 37 BYBOX 1 1 km",
+        "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 200 km COUNT 2", "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 200 km COUNT 2 DESC",
+        "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 200 km COUNT 20 ANY ASC", "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 200 km ANY",
+        "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 200 km COUNT 0", "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 200 km COUNT x",
+        "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS -1 km", "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 1 parsec",
+        "GEOSEARCH g FROMLONLAT 15 37 BYBOX -1 1 km", "GEOSEARCH g FROMLONLAT 15 37 BYBOX 1 1 au",
+        "GEOSEARCH g FROMMEMBER nokey BYRADIUS 1 km", "GEOSEARCH nokey FROMMEMBER a BYRADIUS 1 km",
+        "GEOSEARCH g FROMLONLAT 200 37 BYRADIUS 1 km", "GEOSEARCH g BYRADIUS 1 km", "GEOSEARCH g FROMLONLAT 15 37 ASC",
+        "GEOSEARCH g FROMLONLAT 15 37 FROMMEMBER Palermo BYRADIUS 1 km", "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 1 km BYBOX 1 1 km",
+        "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 1 km STORE x", "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 1 km bogus",
+        "GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 500 km WITHDIST ASC COUNT 3",
+        "GEOSEARCHSTORE dst g FROMLONLAT 15 37 BYRADIUS 200 km ASC", "ZRANGE dst 0 -1 WITHSCORES",
+        "GEOSEARCHSTORE dst g FROMLONLAT 15 37 BYRADIUS 200 km ASC STOREDIST", "ZRANGE dst 0 -1", "ZCOUNT dst 56.4412 56.4413",
+        "GEOSEARCHSTORE dst g FROMLONLAT 15 37 BYRADIUS 200 km WITHDIST", "GEOSEARCHSTORE dst g FROMLONLAT 0 -80 BYRADIUS 1 km",
+        "EXISTS dst", "GEOSEARCHSTORE dst nokey FROMLONLAT 0 0 BYRADIUS 1 km", "GEOSEARCHSTORE dst g FROMLONLAT 0 0 BYRADIUS 1 km COUNT 1 ANY",
+        "GEORADIUS g 15 37 200 km ASC", "GEORADIUS g 15 37 200 km WITHDIST WITHCOORD ASC COUNT 2",
+        "GEORADIUS g 15 37 200 km STORE r1 ASC", "ZRANGE r1 0 -1 WITHSCORES", "GEORADIUS g 15 37 200 km STOREDIST r2 ASC",
+        "ZRANGE r2 0 -1", "ZCOUNT r2 56.4412 56.4413", "GEORADIUS g 15 37 200 km STORE r3 WITHDIST", "GEORADIUS_RO g 15 37 200 km STORE r3",
+        "GEORADIUS_RO g 15 37 200 km ASC WITHHASH", "GEORADIUS g 15 37 -200 km", "GEORADIUS g 15 37 200 km FROMMEMBER Palermo",
+        "GEORADIUSBYMEMBER g Palermo 200 km ASC WITHDIST", "GEORADIUSBYMEMBER g nokey 200 km", "GEORADIUSBYMEMBER nokey a 200 km",
+        "GEORADIUSBYMEMBER_RO g Agrigento 100 km DESC", "GEORADIUSBYMEMBER g Palermo 200 km STORE r4", "ZCARD r4",
+        "GEOSEARCH g FROMLONLAT 179.9 0 BYRADIUS 30 km", "GEOADD g 179.95 0.1 east -179.95 0.1 west",
+        "GEOSEARCH g FROMLONLAT 179.9 0 BYRADIUS 30 km ASC WITHDIST", "GEOSEARCH g FROMLONLAT -179.99 0 BYBOX 100 100 km ASC",
+        "GEOSEARCH g FROMLONLAT 0 0 BYRADIUS 5000 km ASC", "GEOSEARCH g FROMLONLAT 0 -85 BYBOX 40000 500 km ASC",
+        "SET s v", "GEOADD s 1 1 a", "GEOPOS s a", "GEODIST s a b", "GEOHASH s a", "GEOSEARCH s FROMLONLAT 1 1 BYRADIUS 1 km",
+        "ZADD z 1.5 frac -1 neg", "GEOPOS z frac neg", "GEOHASH z frac",
+        "GEOSEARCH z FROMLONLAT -180 -85 BYRADIUS 10 km WITHHASH",
+        "COMMAND GETKEYS GEORADIUS g 15 37 200 km STORE r1 ASC STOREDIST r2", "COMMAND GETKEYS GEORADIUSBYMEMBER g a 1 km",
+        "COMMAND GETKEYS GEOSEARCHSTORE dst g FROMLONLAT 1 1 BYRADIUS 1 km",
+    ],
     "copy": [
         "SET s hello", "EXPIRE s 1000", "COPY s s2", "GET s2", "TTL s2", "COPY s s2", "COPY s s2 REPLACE", "COPY s s",
         "COPY nokey x", "COPY s s3 DB 0", "COPY s s4 DB 99", "COPY s s4 DB x", "COPY s s4 BOGUS", "COPY s s4 REPLACE DB",
@@ -249,6 +293,8 @@ EVENT_SCRIPT = [
     "RPUSH lm a b", "LMPOP 1 lm LEFT COUNT 2", "RPUSH lb a b", "BLMPOP 0 1 lb RIGHT", "BLMPOP 0 1 lb RIGHT", "ZADD zb2 1 a",
     "BZMPOP 0 1 zb2 MAX", "SETBIT bm 7 1", "SETBIT bm 7 0", "BITOP NOT bn bm", "BITOP AND bn nokey", "BITOP OR bm2 bm", "SET t v", "PEXPIRE t 100000", "COPY t t2", "COPY t t2 REPLACE", "RPUSH cl a", "COPY cl cl2", "RENAMENX t t3", "UNLINK t3",
     "PFADD hl a b", "PFADD hl a", "PFADD hl2", "PFMERGE hm hl hl2",
+    "GEOADD geo 13.361389 38.115556 Palermo", "GEOADD geo 13.361389 38.115556 Palermo", "GEOSEARCHSTORE gs geo FROMMEMBER Palermo BYRADIUS 1 km",
+    "GEORADIUS geo 13.361389 38.115556 1 km STORE gr", "GEOSEARCHSTORE gs geo FROMLONLAT 0 0 BYRADIUS 1 km",
 ]
 
 
@@ -542,6 +588,7 @@ def test_collections_reach_every_owner_and_survive_a_primary_kill(start_server):
         client.zadd(f"z:{n}", {"low": -n - 1, "high": n + 1})
         client.lpop(f"l:{n}")
         client.pfadd(f"p:{n}", *[f"e{i}" for i in range(n + 1)])
+        client.geoadd(f"g:{n}", (n * 3.0 - 75, n * 1.5 - 40, "here"))
     wait_until(lambda: settled(nodes), timeout=30, interval=0.1, message="replication to drain")
     owners = slot_owners(nodes[0])
     by_port = {node.port: node for node in nodes}
@@ -560,6 +607,8 @@ def test_collections_reach_every_owner_and_survive_a_primary_kill(start_server):
         assert read_everywhere(f"s:{n}", lambda c: c.smembers(f"s:{n}")) == [{b"p", str(n).encode()}] * 2
         assert read_everywhere(f"z:{n}", lambda c: c.zrange(f"z:{n}", 0, -1, withscores=True)) == [[(b"low", -n - 1), (b"high", n + 1)]] * 2
         assert read_everywhere(f"p:{n}", lambda c: c.pfcount(f"p:{n}")) == [n + 1] * 2
+        assert read_everywhere(f"g:{n}", lambda c: c.geosearch(f"g:{n}", longitude=n * 3.0 - 75, latitude=n * 1.5 - 40,
+                                                                radius=1, unit="km")) == [[b"here"]] * 2
     victim = nodes[2]
     victim.process.kill()
     survivors = nodes[:2]

@@ -34,6 +34,8 @@ public enum Command: UInt8, CaseIterable, Sendable {
     case setbit, getbit, bitcount, bitpos, bitop
     // HyperLogLog
     case pfadd, pfcount, pfmerge
+    // geospatial
+    case geoadd, geopos, geodist, geohash, georadius, georadius_ro, georadiusbymember, georadiusbymember_ro, geosearch, geosearchstore
     // rate limiting
     case clThrottle
 }
@@ -62,6 +64,9 @@ public final class CommandSpec: Sendable {
     /// For a command whose keys follow a count (`numkeys`: SINTERCARD, ZUNION, ZINTERSTORE…),
     /// the count's position; 0 = none. Those keys come on top of first...last.
     public let keyCountIndex: Int
+    /// For GEORADIUS and GEORADIUSBYMEMBER, where options start: the argument after each STORE
+    /// or STOREDIST from there on is a key too (Redis 7's key specs); 0 = none.
+    public let storeKeyOptionsFrom: Int
     public let aclCategories: [String]
     public let group: String
     public let since: String
@@ -80,7 +85,8 @@ public final class CommandSpec: Sendable {
 
     init(
         command: Command, name: String, arity: Int, flags: [String], firstKey: Int, lastKey: Int, keyStep: Int,
-        keyCountIndex: Int = 0, aclCategories: [String], group: String, since: String, summary: String, executor: CommandExecutor
+        keyCountIndex: Int = 0, storeKeyOptionsFrom: Int = 0, aclCategories: [String], group: String, since: String, summary: String,
+        executor: CommandExecutor
     ) {
         self.command = command
         self.name = name
@@ -90,6 +96,7 @@ public final class CommandSpec: Sendable {
         self.lastKey = lastKey
         self.keyStep = keyStep
         self.keyCountIndex = keyCountIndex
+        self.storeKeyOptionsFrom = storeKeyOptionsFrom
         self.aclCategories = aclCategories
         self.group = group
         self.since = since
@@ -102,7 +109,7 @@ public final class CommandSpec: Sendable {
     }
 
     /// Calls `body` with the position of every key in `argv`, in order: first...last by step,
-    /// then the keys a `numkeys` argument counts (as many as are present; a count that is not
+    /// then a STORE key (`storeKeyOptionsFrom`), then the keys a `numkeys` argument counts (as many as are present; a count that is not
     /// a positive number names none, and the command answers that error itself). What cluster
     /// routing, ACL key patterns and a transaction's slot check all walk.
     @inline(__always)
@@ -113,6 +120,16 @@ public final class CommandSpec: Sendable {
         while index <= last && index < argv.count {
             body(index)
             index += Swift.max(1, keyStep)
+        }
+        if storeKeyOptionsFrom > 0 {
+            var option = storeKeyOptionsFrom
+            while option + 1 < argv.count {
+                if ByteParsing.equalsIgnoringCase(argv[option], "STORE") || ByteParsing.equalsIgnoringCase(argv[option], "STOREDIST") {
+                    body(option + 1)
+                    option += 1
+                }
+                option += 1
+            }
         }
         guard keyCountIndex > 0, keyCountIndex < argv.count, let count = ByteParsing.int64(argv[keyCountIndex]), count > 0 else { return }
         let start = keyCountIndex + 1

@@ -77,11 +77,11 @@ public struct CommandTable: Sendable {
 extension CommandTable {
     private static func spec(
         _ command: Command, _ arity: Int, _ flags: [String], keys: (Int, Int, Int) = (0, 0, 0), keyCount: Int = 0,
-        acl: [String], group: String, since: String, executor: CommandExecutor = .engine, _ summary: String
+        storeKeyOptionsFrom: Int = 0, acl: [String], group: String, since: String, executor: CommandExecutor = .engine, _ summary: String
     ) -> CommandSpec {
         CommandSpec(
             command: command, name: command == .clThrottle ? "cl.throttle" : "\(command)", arity: arity, flags: flags,
-            firstKey: keys.0, lastKey: keys.1, keyStep: keys.2, keyCountIndex: keyCount, aclCategories: acl,
+            firstKey: keys.0, lastKey: keys.1, keyStep: keys.2, keyCountIndex: keyCount, storeKeyOptionsFrom: storeKeyOptionsFrom, aclCategories: acl,
             group: group, since: since, summary: summary, executor: executor)
     }
     static let allSpecs: [CommandSpec] = [
@@ -269,6 +269,16 @@ extension CommandTable {
         spec(.pfadd, -2, ["write", "denyoom", "fast"], keys: (1, 1, 1), acl: ["@write", "@hyperloglog", "@fast"], group: "hyperloglog", since: "2.8.9", "Adds elements to a HyperLogLog key. Creates the key if it doesn't exist."),
         spec(.pfcount, -2, ["readonly"], keys: (1, -1, 1), acl: ["@read", "@hyperloglog", "@slow"], group: "hyperloglog", since: "2.8.9", "Returns the approximated cardinality of the set(s) observed by the HyperLogLog key(s)."),
         spec(.pfmerge, -2, ["write", "denyoom"], keys: (1, -1, 1), acl: ["@write", "@hyperloglog", "@slow"], group: "hyperloglog", since: "2.8.9", "Merges one or more HyperLogLog values into a single key."),
+        spec(.geoadd, -5, ["write", "denyoom"], keys: (1, 1, 1), acl: ["@write", "@geo", "@slow"], group: "geo", since: "3.2.0", "Adds one or more members to a geospatial index. The key is created if it doesn't exist."),
+        spec(.geopos, -2, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@geo", "@slow"], group: "geo", since: "3.2.0", "Returns the longitude and latitude of members from a geospatial index."),
+        spec(.geodist, -4, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@geo", "@slow"], group: "geo", since: "3.2.0", "Returns the distance between two members of a geospatial index."),
+        spec(.geohash, -2, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@geo", "@slow"], group: "geo", since: "3.2.0", "Returns members from a geospatial index as geohash strings."),
+        spec(.georadius, -6, ["write", "denyoom", "movablekeys"], keys: (1, 1, 1), storeKeyOptionsFrom: 5, acl: ["@write", "@geo", "@slow"], group: "geo", since: "3.2.0", "Queries a geospatial index for members within a distance from a coordinate, optionally stores the result."),
+        spec(.georadius_ro, -6, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@geo", "@slow"], group: "geo", since: "3.2.10", "Returns members from a geospatial index that are within a distance from a coordinate."),
+        spec(.georadiusbymember, -5, ["write", "denyoom", "movablekeys"], keys: (1, 1, 1), storeKeyOptionsFrom: 5, acl: ["@write", "@geo", "@slow"], group: "geo", since: "3.2.0", "Queries a geospatial index for members within a distance from a member, optionally stores the result."),
+        spec(.georadiusbymember_ro, -5, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@geo", "@slow"], group: "geo", since: "3.2.10", "Returns members from a geospatial index that are within a distance from a member."),
+        spec(.geosearch, -7, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@geo", "@slow"], group: "geo", since: "6.2.0", "Queries a geospatial index for members inside an area of a box or a circle."),
+        spec(.geosearchstore, -8, ["write", "denyoom"], keys: (1, 2, 1), acl: ["@write", "@geo", "@slow"], group: "geo", since: "6.2.0", "Queries a geospatial index for members inside an area of a box or a circle, optionally stores the result."),
         spec(.zscan, -3, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@sortedset", "@slow"], group: "sorted_set", since: "2.8.0", "Iterates over members and scores of a sorted set."),
     ]
 }

@@ -311,6 +311,16 @@ public final class Engine {
         case .pfadd: run(pfadd, argv, now: now, &writer)
         case .pfcount: run(pfcount, argv, now: now, &writer)
         case .pfmerge: run(pfmerge, argv, now: now, &writer)
+        case .geoadd: run(geoadd, argv, now: now, &writer)
+        case .geopos: run(geopos, argv, now: now, &writer)
+        case .geodist: run(geodist, argv, now: now, &writer)
+        case .geohash: run(geohash, argv, now: now, &writer)
+        case .georadius: run({ (a, n, w) throws(CommandError) in try self.geosearch(a, form: .radiusAroundPosition(readOnly: false), now: n, &w) }, argv, now: now, &writer)
+        case .georadius_ro: run({ (a, n, w) throws(CommandError) in try self.geosearch(a, form: .radiusAroundPosition(readOnly: true), now: n, &w) }, argv, now: now, &writer)
+        case .georadiusbymember: run({ (a, n, w) throws(CommandError) in try self.geosearch(a, form: .radiusAroundMember(readOnly: false), now: n, &w) }, argv, now: now, &writer)
+        case .georadiusbymember_ro: run({ (a, n, w) throws(CommandError) in try self.geosearch(a, form: .radiusAroundMember(readOnly: true), now: n, &w) }, argv, now: now, &writer)
+        case .geosearch: run({ (a, n, w) throws(CommandError) in try self.geosearch(a, form: .search, now: n, &w) }, argv, now: now, &writer)
+        case .geosearchstore: run({ (a, n, w) throws(CommandError) in try self.geosearch(a, form: .searchStore, now: n, &w) }, argv, now: now, &writer)
         case .ping, .echo, .quit, .hello, .reset, .select, .client, .command, .info, .config, .time, .shutdown, .cluster, .save, .bgsave, .lastsave, .slowlog, .readonly, .readwrite, .asking, .monitor, .latency, .wait,
              .subscribe, .unsubscribe, .psubscribe, .punsubscribe, .publish, .pubsub, .auth, .acl, .multi, .exec, .discard, .watch, .unwatch:
             preconditionFailure("\(spec.name) is executed by the server, not the engine")
