@@ -222,10 +222,49 @@ import Testing
         state.recheck(SlotRanges(slots: [held, filling]), against: writer, now: 1_000)
         #expect(state.rechecks.keys.sorted() == [held], "the slot being filled gets the writer's keys with its fill")
         #expect(state.slotsFilling == 2, "a node with a recheck due is not settled")
-        let due = state.takeRechecks(plan: plan, now: 1_100)
+        let due = state.dueRechecks(plan: plan, now: 1_100)
         #expect(due == [writer: [held]])
-        #expect(!state.filled[held] && state.requested[held]?.donor == writer && state.rechecks.isEmpty)
-        #expect(state.takeRechecks(plan: plan, now: 1_200).isEmpty, "asked once")
+        #expect(state.filled[held], "still held: served, and a source for other fills, while it is rechecked")
+        #expect(state.requested[held]?.donor == writer && state.slotsFilling == 2)
+        #expect(state.dueRechecks(plan: plan, now: 1_200).isEmpty, "asked once while the request stands")
+        #expect(state.dueRechecks(plan: plan, now: 1_100 + FillState.unansweredTimeout) == [writer: [held]], "asked again when unanswered")
+        state.filled([held])
+        #expect(state.rechecks.isEmpty && state.requested[held] == nil && state.slotsFilling == 1)
+    }
+
+    /// Two nodes that each had the other dead recheck against each other: each still holds the
+    /// slot, so each can serve the other's request (a node that let go of it while rechecking
+    /// would refuse, and the two would wait on each other forever).
+    @Test func twoNodesRecheckingEachOtherBothKeepServingTheSlot() throws {
+        let ring = Self.ring()
+        let (a, b) = (ring[0].id, ring[1].id)
+        let planA = Self.plan(local: a, ring)
+        let planB = Self.plan(local: b, ring)
+        let slot = try #require((0..<HashSlot.count).first { Set(planA.current.owners(of: $0)) == [a, b] })
+        var stateA = FillState(), stateB = FillState()
+        stateA.filled[slot] = true
+        stateB.filled[slot] = true
+        stateA.recheck(SlotRanges(slots: [slot]), against: b, now: 0)
+        stateB.recheck(SlotRanges(slots: [slot]), against: a, now: 0)
+        #expect(stateA.dueRechecks(plan: planA, now: 10) == [b: [slot]])
+        #expect(stateB.dueRechecks(plan: planB, now: 10) == [a: [slot]])
+        #expect(stateA.filled[slot] && stateB.filled[slot], "each may serve the other's request")
+    }
+
+    @Test func aRefusedRecheckEndsAndARefusedFillIsAskedAgain() throws {
+        let ring = Self.ring()
+        let (local, peer) = (ring[0].id, ring[1].id)
+        let plan = Self.plan(local: local, ring)
+        let shared = (0..<HashSlot.count).filter { Set(plan.current.owners(of: $0)) == [local, peer] }
+        let (held, filling) = (try #require(shared.first), try #require(shared.last))
+        var state = FillState()
+        state.filled[held] = true
+        state.recheck(SlotRanges(slots: [held]), against: peer, now: 0)
+        _ = state.dueRechecks(plan: plan, now: 10)
+        state.requested[filling] = (peer, 10, false)
+        state.refused(SlotRanges(slots: [held, filling]), by: peer, now: 20)
+        #expect(state.rechecks.isEmpty && state.requested[held] == nil && state.filled[held], "the peer was fenced: nothing to recheck")
+        #expect(state.requested[filling]?.at == 20 - FillState.unansweredTimeout + 500, "asked again in half a second")
     }
 
     @Test func aRecheckWaitsUntilThisNodesRingListsThePeerAndLapsesAfterTheRequestTimeout() throws {
@@ -234,17 +273,15 @@ import Testing
         let whole = Self.plan(local: local, ring)
         // This node's ring lags: it still has the writer dead.
         let lagging = Self.plan(local: local, ring.filter { $0.id != writer })
-        let slot = try #require((0..<HashSlot.count).first { whole.current.owners(of: $0).contains(writer) && whole.wanted[$0] })
+        let slot = try #require((0..<HashSlot.count).first { whole.current.owners(of: $0).contains(writer) && whole.wanted[$0] && lagging.wanted[$0] })
         var state = FillState()
         state.filled[slot] = true
         state.recheck(SlotRanges(slots: [slot]), against: writer, now: 0)
-        #expect(state.takeRechecks(plan: lagging, now: 100).isEmpty)
-        #expect(state.rechecks[slot] != nil && state.filled[slot], "kept, and the slot still served as held")
-        #expect(state.takeRechecks(plan: whole, now: 200) == [writer: [slot]])
-        state.filled[slot] = true
-        state.recheck(SlotRanges(slots: [slot]), against: writer, now: 1_000)
-        #expect(state.takeRechecks(plan: lagging, now: 1_000 + FillState.requestTimeout).isEmpty)
-        #expect(state.rechecks.isEmpty && state.filled[slot], "lapsed: the slot stays held")
+        #expect(state.dueRechecks(plan: lagging, now: 100).isEmpty)
+        #expect(state.rechecks[slot] != nil && state.requested[slot] == nil, "kept, not asked yet")
+        #expect(state.dueRechecks(plan: whole, now: 200) == [writer: [slot]])
+        #expect(state.dueRechecks(plan: whole, now: FillState.requestTimeout).isEmpty)
+        #expect(state.rechecks.isEmpty && state.requested[slot] == nil && state.filled[slot], "lapsed: the slot stays held")
         state.recheck(SlotRanges(slots: [slot]), against: writer, now: 50_000)
         state.release(unwanted: [Bool](repeating: false, count: HashSlot.count), now: 50_001)
         #expect(state.rechecks.isEmpty, "a slot given up needs no recheck")

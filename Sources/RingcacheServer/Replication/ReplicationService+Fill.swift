@@ -31,7 +31,9 @@ struct FillState: Sendable {
     /// Filled slots a peer took writes for while its ring did not list this node as their
     /// owner (`recheck`): asked of that peer again with their digests, as a fill, which copies
     /// only slots that differ (Dynamo §4.7's anti-entropy, run when it is known to be owed).
-    /// Kept until the peer is an owner in this node's ring too, for at most `requestTimeout`.
+    /// The slot stays filled meanwhile, so this node still serves it and still fills others
+    /// from it: two nodes that each had the other dead recheck against each other at once.
+    /// Kept until that fill ends, and for at most `requestTimeout`.
     var rechecks: [Int: (peer: NodeID, since: Int64)] = [:]
 
     static let requestTimeout: Int64 = 30_000
@@ -43,15 +45,23 @@ struct FillState: Sendable {
         if firstPlanAt == nil && joined { firstPlanAt = now }
     }
 
-    mutating func refused(_ slots: SlotRanges, now: Int64) {
-        // Ask again in half a second: the donor has not seen the ring change yet.
+    /// `donor` cannot fill `slots` now. A fill is asked again in half a second: the donor has
+    /// not seen the ring change yet. A recheck ends: the peer that asked for it no longer
+    /// holds the slot (it was fenced and refills it, and that fill's merge sends back what it
+    /// wrote here).
+    mutating func refused(_ slots: SlotRanges, by donor: NodeID, now: Int64) {
         for slot in slots.slots {
-            if let request = requested[slot] { requested[slot] = (request.donor, now - Self.unansweredTimeout + 500, false) }
+            if filled[slot], rechecks[slot]?.peer == donor {
+                rechecks[slot] = nil
+                requested[slot] = nil
+            } else if let request = requested[slot] {
+                requested[slot] = (request.donor, now - Self.unansweredTimeout + 500, false)
+            }
         }
     }
 
-    /// Slots asked for and not filled yet, and filled ones about to be asked for again.
-    var slotsFilling: Int { requested.count + rechecks.count }
+    /// Slots asked for and not filled yet, and filled ones being rechecked.
+    var slotsFilling: Int { requested.count + rechecks.keys.filter { requested[$0] == nil }.count }
 
     /// `peer` took writes for `slots` without sending them here. Only a slot filled now needs
     /// a recheck: one being filled, or not held, gets the peer's writes with its fill.
@@ -59,24 +69,35 @@ struct FillState: Sendable {
         for slot in slots.slots where filled[slot] { rechecks[slot] = (peer, now) }
     }
 
-    /// The rechecks due under `plan`, by the peer to ask: their slots stop counting as filled
-    /// and become requests of that peer. A recheck waits while the peer is not an owner in
-    /// this node's ring yet (the two rings differ for a moment), and lapses after
-    /// `requestTimeout` or when the slot is no longer wanted.
-    mutating func takeRechecks(plan: OwnershipPlan, now: Int64) -> [NodeID: [Int]] {
+    /// The rechecks to ask for now under `plan`, by the peer to ask: new ones, and those whose
+    /// request went unanswered, was refused, or stalled. A recheck waits while the peer is not
+    /// an owner in this node's ring yet (the two rings differ for a moment), ends with its
+    /// fill (`endFill`), and lapses after `requestTimeout` or when the slot is no longer
+    /// wanted or held.
+    mutating func dueRechecks(plan: OwnershipPlan, now: Int64) -> [NodeID: [Int]] {
         var due: [NodeID: [Int]] = [:]
         for (slot, recheck) in rechecks {
             if !plan.wanted[slot] || !filled[slot] || now - recheck.since >= Self.requestTimeout {
                 rechecks[slot] = nil
+                if filled[slot] { requested[slot] = nil }
                 continue
             }
             guard plan.current.owners(of: slot).contains(recheck.peer) else { continue }
-            rechecks[slot] = nil
-            filled[slot] = false
+            if let request = requested[slot], request.donor == recheck.peer,
+               now - request.at < (request.answered ? Self.requestTimeout : Self.unansweredTimeout) { continue }
             requested[slot] = (recheck.peer, now, false)
             due[recheck.peer, default: []].append(slot)
         }
         return due
+    }
+
+    /// The fill of `slots` ended: they are held, and asked for no more.
+    mutating func filled(_ slots: [Int]) {
+        for slot in slots {
+            filled[slot] = true
+            requested[slot] = nil
+            rechecks[slot] = nil
+        }
     }
 
     /// Forgets every slot `wanted` no longer lists, and schedules a purge (`purgeDelay` from
@@ -118,17 +139,15 @@ extension ReplicationService {
             guard let firstPlanAt = state.firstPlanAt else { return }
             let settled = now - firstPlanAt >= FillState.settleTime
             state.release(unwanted: plan.wanted, now: now)
-            requests = state.takeRechecks(plan: plan, now: now)
+            requests = state.dueRechecks(plan: plan, now: now)
             rechecked = requests.values.reduce(0) { $0 + $1.count }
             for slot in 0..<HashSlot.count where plan.wanted[slot] {
                 if state.filled[slot] { continue }
                 let donor = plan.donor(of: slot)
-                // A request stands while its donor still holds the slot: a donor that died or
-                // left mid-fill drops out of the plan, and its slots are asked of the next
-                // holder now rather than after `requestTimeout`. (A recheck asks an owner that
-                // need not be the first.)
-                if let request = state.requested[slot],
-                   request.donor == donor || plan.current.owners(of: slot).contains(request.donor),
+                // A request stands while its donor is still the one to ask: a donor that died
+                // or left mid-fill drops out of the plan, and its slots are asked of the next
+                // holder now rather than after `requestTimeout`.
+                if let request = state.requested[slot], request.donor == donor,
                    now - request.at < (request.answered ? FillState.requestTimeout : FillState.unansweredTimeout) { continue }
                 guard let donor else {
                     // Nobody else holds it now: there is nothing to copy.
@@ -284,7 +303,12 @@ extension ReplicationService {
         for slot in slots.slots { covered[slot] = true }
         let span = HybridLogicalClock.version(atMilliseconds: Engine.tombstoneRetention)
         let merge = SlotMerge(slots: covered, keepLocalFrom: donorClock > span ? donorClock - span : 0)
-        merges.withLock { $0[peer] = (slots, merge) }
+        merges.withLock { merges in
+            // A fill of any of these slots begun again (asked again after a timeout, or by a
+            // donor that restarted mid-stream) replaces the earlier one.
+            merges[peer, default: []].removeAll { earlier in slots.slots.contains { earlier.merge.slots[$0] } }
+            merges[peer, default: []].append((slots, merge))
+        }
         let now = WallClock.milliseconds()
         fill.withLock { state in
             for slot in slots.slots {
@@ -299,9 +323,8 @@ extension ReplicationService {
         // The end of the merge under way for exactly these slots (an end for slots whose
         // digests matched has no merge).
         let finished = merges.withLock { merges -> SlotMerge? in
-            guard let (merging, merge) = merges[peer], merging == slots else { return nil }
-            merges[peer] = nil
-            return merge
+            guard let index = merges[peer]?.firstIndex(where: { $0.slots == slots }) else { return nil }
+            return merges[peer]!.remove(at: index).merge
         }
         if let merge = finished {
             let back = engine.withEngine { $0.finishMerge(merge, slotOf: { HashSlot.slot(for: $0) }, now: WallClock.milliseconds()) }
@@ -310,12 +333,7 @@ extension ReplicationService {
                 logger.notice("Sent back keys newer here than at the donor", metadata: ["to": "\(peer.short)", "keys": "\(back.count)"])
             }
         }
-        fill.withLock { state in
-            for slot in list {
-                state.filled[slot] = true
-                state.requested[slot] = nil
-            }
-        }
+        fill.withLock { $0.filled(list) }
         statistics.slotsFilled.wrappingAdd(list.count, ordering: .relaxed)
         logger.notice("Slots filled", metadata: ["from": "\(peer.short)", "slots": "\(list.count)", "keys": "\(keys)"])
     }

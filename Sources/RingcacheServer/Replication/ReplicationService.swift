@@ -34,8 +34,9 @@ final class ReplicationService: Sendable {
     private let clock: Mutex<HybridLogicalClock>
     private let routing = Mutex<Routing?>(nil)
     let fill = Mutex<FillState>(FillState())
-    /// Fills being received, by donor.
-    let merges = Mutex<[NodeID: (slots: SlotRanges, merge: SlotMerge)]>([:])
+    /// Fills being received, by donor: a donor may stream several at once (a fill asked in one
+    /// tick, a recheck or more slots in a later one), over disjoint slots.
+    let merges = Mutex<[NodeID: [(slots: SlotRanges, merge: SlotMerge)]]>([:])
     private let listener = Mutex<Channel?>(nil)
     /// Set while the ring has other nodes: writes are versioned and replicated.
     let isActive = Atomic<Bool>(false)
@@ -157,14 +158,16 @@ final class ReplicationService: Sendable {
                 return resolved
             }
             let closed = (routing?.links ?? [:]).filter { links[$0.key] !== $0.value }.map(\.value)
+            // Ahead of anything sent by the new plan, so a fill served by it reaches the peer
+            // after the recheck (which the peer then ignores, the slot not being filled yet).
+            if let previous = routing?.plan, localPhase == .serving {
+                owePeersTheirSlots(gained: plan.targetsGained(since: previous), over: links)
+            }
             routing = Routing(plan: plan, links: links, targets: targets, localPhase: localPhase)
             return closed
         }
         for link in closed { link.close() }
-        if let previous {
-            logTakeover(from: previous, to: plan)
-            owePeersTheirSlots(gained: plan.targetsGained(since: previous))
-        }
+        if let previous { logTakeover(from: previous, to: plan) }
         let active = !(plan.current.nodes.count <= 1 && plan.next.nodes.count <= 1)
         if active && !isActive.load(ordering: .relaxed) {
             // From the first peer on, every entry carries a version (a lone node saves the
@@ -177,9 +180,10 @@ final class ReplicationService: Sendable {
     }
 
     /// Tells each peer this node now writes to for slots it did not before which slots those
-    /// are: a peer that held them all along (only this node had it dead) rechecks them.
-    private func owePeersTheirSlots(gained: [NodeID: [Int]]) {
-        guard !gained.isEmpty, let links = currentRouting()?.links else { return }
+    /// are: a peer that held them all along (only this node had it dead) rechecks them. Only a
+    /// serving node sends it: one joining, or fenced and refilling, took no writes since, and
+    /// its own fills' merges send back what it wrote before.
+    private func owePeersTheirSlots(gained: [NodeID: [Int]], over links: [NodeID: ReplicationLink]) {
         for (peer, slots) in gained {
             links[peer]?.enqueue(.recheck(SlotRanges(slots: slots)))
         }
@@ -336,9 +340,9 @@ final class ReplicationService: Sendable {
                     var applied = 0
                     for record in writes {
                         let changed: Bool
-                        if var (slots, merge) = merges[peer], merge.slots[HashSlot.slot(for: record.key)] {
-                            changed = engine.apply(record, merging: &merge, now: now)
-                            merges[peer] = (slots, merge)
+                        let slot = HashSlot.slot(for: record.key)
+                        if let index = merges[peer]?.firstIndex(where: { $0.merge.slots[slot] }) {
+                            changed = engine.apply(record, merging: &merges[peer]![index].merge, now: now)
                         } else {
                             changed = engine.apply(record, now: now)
                         }
@@ -362,7 +366,7 @@ final class ReplicationService: Sendable {
             case .fillRequest(let slots, let digests): serveFill(slots, digests: digests, to: peer)
             case .fillBegin(let slots, let clock): beginFill(slots, clock: clock, from: peer)
             case .fillEnd(let slots, let keys): endFill(slots, keys: keys, from: peer)
-            case .fillRefused(let slots): fill.withLock { $0.refused(slots, now: WallClock.milliseconds()) }
+            case .fillRefused(let slots): fill.withLock { $0.refused(slots, by: peer, now: WallClock.milliseconds()) }
             case .resync: resync(from: peer)
             case .recheck(let slots): fill.withLock { $0.recheck(slots, against: peer, now: WallClock.milliseconds()) }
             }
