@@ -303,3 +303,18 @@ struct CollectionCompressionTests {
         #expect(h.engine.keyspace.entryFootprint == 0)
     }
 }
+
+@Suite struct SortTests {
+    /// As in Redis Cluster, patterns that name other keys are refused: they may live on other
+    /// nodes. A constant BY only skips the sort.
+    @Test func patternsAreRefusedAsInRedisClusterAndAConstantBySkipsTheSort() {
+        let h = EngineHarness()
+        h.run("RPUSH", "l", "3", "1", "2")
+        #expect(h.run("SORT", "l", "BY", "weight_*") == .error("ERR BY option of SORT denied in Cluster mode."))
+        #expect(h.run("SORT", "l", "GET", "#") == .error("ERR GET option of SORT denied in Cluster mode."))
+        #expect(h.run("SORT", "l", "BY", "nosort") == .array([.bulk("3"), .bulk("1"), .bulk("2")]))
+        #expect(h.run("SORT", "l", "DESC", "STORE", "d") == .integer(3))
+        #expect(h.run("LRANGE", "d", "0", "-1") == .array([.bulk("3"), .bulk("2"), .bulk("1")]))
+        #expect(h.run("SORT_RO", "l", "STORE", "d") == .error("ERR syntax error"))
+    }
+}

@@ -247,6 +247,31 @@ SCRIPTS = {
         "COMMAND GETKEYS GEORADIUS g 15 37 200 km STORE r1 ASC STOREDIST r2", "COMMAND GETKEYS GEORADIUSBYMEMBER g a 1 km",
         "COMMAND GETKEYS GEOSEARCHSTORE dst g FROMLONLAT 1 1 BYRADIUS 1 km",
     ],
+    "lcs": [
+        "MSET key1 ohmytext key2 mynewtext", "LCS key1 key2", "LCS key1 key2 LEN", "LCS key1 key2 IDX",
+        "LCS key1 key2 IDX MINMATCHLEN 4", "LCS key1 key2 IDX MINMATCHLEN 4 WITHMATCHLEN", "LCS key1 key2 idx withmatchlen",
+        "LCS key1 key2 LEN IDX", "LCS key1 key2 MINMATCHLEN", "LCS key1 key2 MINMATCHLEN x", "LCS key1 key2 MINMATCHLEN -3 IDX",
+        "LCS key1 key2 BOGUS", "LCS key1 nokey", "LCS nokey nokey2 IDX", "LCS key1 key1", "RPUSH l a", "LCS key1 l",
+        "LCS l key1 BOGUS", "MSET a abcabcabc b cbacbacba", "LCS a b", "LCS a b IDX WITHMATCHLEN", "LCS b a IDX",
+        "MSET c aaaa d aa", "LCS c d IDX WITHMATCHLEN", "SET e \"\"", "LCS e key1 IDX", "LCS key1 e LEN",
+        "MSET f GTAGCGATCAGTGGCAT g GTTCGGAATGCCATTGGAC", "LCS f g", "LCS f g IDX WITHMATCHLEN MINMATCHLEN 2",
+    ],
+    "sort": [
+        "RPUSH l 3 1 2 10 -5 2.5 0x10 \"\" +4", "SORT l", "SORT l DESC", "SORT l LIMIT 1 3", "SORT l LIMIT -2 3", "SORT l LIMIT 3 -1",
+        "SORT l LIMIT 20 5", "SORT l LIMIT 0 0", "SORT l ALPHA", "SORT l ALPHA DESC LIMIT 0 4", "SORT l BY nosort", "SORT l BY nosort DESC",
+        "SORT l BY nosort LIMIT 2 3", "SORT l BY nosort DESC LIMIT 2 3", "SORT l STORE dst", "LRANGE dst 0 -1", "SORT l LIMIT 1 2 STORE dst",
+        "LRANGE dst 0 -1", "SORT l LIMIT 20 2 STORE dst", "EXISTS dst", "SORT l LIMIT x 1", "SORT l LIMIT 1", "SORT l BOGUS", "SORT_RO l STORE x",
+        "SORT_RO l DESC LIMIT 0 2", "RPUSH bad 1 x 3", "SORT bad", "SORT bad ALPHA", "RPUSH bad2 1 nan", "SORT bad2",
+        "RPUSH spaced \\x205 4", "SORT spaced", "RPUSH trail 5\\x20", "SORT trail", "SORT nokey", "SORT nokey STORE dst2",
+        "SADD s 5 3 b a 1", "SORT s ALPHA", "SORT s", "SADD n 5 3 1 20", "SORT n", "SORT n DESC LIMIT 1 2", "~SORT n BY nosort",
+        "SORT n BY nosort STORE sd", "LRANGE sd 0 -1", "ZADD z 1 c 2 b 3 a 4 10", "SORT z ALPHA", "SORT z BY nosort", "SORT z BY nosort DESC",
+        "SORT z BY nosort LIMIT 1 2", "SORT z", "SET str v", "SORT str", "HSET h f v", "SORT h", "RPUSH eq 1 01 1.0 a", "SORT eq ALPHA",
+        "RPUSH same 2 1 2.0 1.0 02", "SORT same", "SORT same DESC",
+        "COMMAND GETKEYS SORT l LIMIT 0 1 STORE d1 BY store STORE d2", "COMMAND GETKEYS SORT l STORE", "COMMAND GETKEYS SORT_RO l",
+        # Last: after an out-of-range element Redis keeps ERANGE in errno, and every numeric SORT
+        # on that connection fails until a system call resets it.
+        "RPUSH bad3 1 1e400", "SORT bad3",
+    ],
     "copy": [
         "SET s hello", "EXPIRE s 1000", "COPY s s2", "GET s2", "TTL s2", "COPY s s2", "COPY s s2 REPLACE", "COPY s s",
         "COPY nokey x", "COPY s s3 DB 0", "COPY s s4 DB 99", "COPY s s4 DB x", "COPY s s4 BOGUS", "COPY s s4 REPLACE DB",
@@ -295,6 +320,7 @@ EVENT_SCRIPT = [
     "PFADD hl a b", "PFADD hl a", "PFADD hl2", "PFMERGE hm hl hl2",
     "GEOADD geo 13.361389 38.115556 Palermo", "GEOADD geo 13.361389 38.115556 Palermo", "GEOSEARCHSTORE gs geo FROMMEMBER Palermo BYRADIUS 1 km",
     "GEORADIUS geo 13.361389 38.115556 1 km STORE gr", "GEOSEARCHSTORE gs geo FROMLONLAT 0 0 BYRADIUS 1 km",
+    "RPUSH sl 2 1", "SORT sl STORE sd", "SORT nokey STORE sd",
 ]
 
 

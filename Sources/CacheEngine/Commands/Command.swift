@@ -34,6 +34,10 @@ public enum Command: UInt8, CaseIterable, Sendable {
     case setbit, getbit, bitcount, bitpos, bitop
     // HyperLogLog
     case pfadd, pfcount, pfmerge
+    // longest common subsequence
+    case lcs
+    // sorting
+    case sort, sort_ro
     // geospatial
     case geoadd, geopos, geodist, geohash, georadius, georadius_ro, georadiusbymember, georadiusbymember_ro, geosearch, geosearchstore
     // rate limiting
@@ -64,9 +68,8 @@ public final class CommandSpec: Sendable {
     /// For a command whose keys follow a count (`numkeys`: SINTERCARD, ZUNION, ZINTERSTORE…),
     /// the count's position; 0 = none. Those keys come on top of first...last.
     public let keyCountIndex: Int
-    /// For GEORADIUS and GEORADIUSBYMEMBER, where options start: the argument after each STORE
-    /// or STOREDIST from there on is a key too (Redis 7's key specs); 0 = none.
-    public let storeKeyOptionsFrom: Int
+    /// Where a STORE option names a further key (SORT, GEORADIUS).
+    public let storeKeyOption: StoreKeyOption
     public let aclCategories: [String]
     public let group: String
     public let since: String
@@ -85,7 +88,7 @@ public final class CommandSpec: Sendable {
 
     init(
         command: Command, name: String, arity: Int, flags: [String], firstKey: Int, lastKey: Int, keyStep: Int,
-        keyCountIndex: Int = 0, storeKeyOptionsFrom: Int = 0, aclCategories: [String], group: String, since: String, summary: String,
+        keyCountIndex: Int = 0, storeKeyOption: StoreKeyOption = .none, aclCategories: [String], group: String, since: String, summary: String,
         executor: CommandExecutor
     ) {
         self.command = command
@@ -96,7 +99,7 @@ public final class CommandSpec: Sendable {
         self.lastKey = lastKey
         self.keyStep = keyStep
         self.keyCountIndex = keyCountIndex
-        self.storeKeyOptionsFrom = storeKeyOptionsFrom
+        self.storeKeyOption = storeKeyOption
         self.aclCategories = aclCategories
         self.group = group
         self.since = since
@@ -109,7 +112,7 @@ public final class CommandSpec: Sendable {
     }
 
     /// Calls `body` with the position of every key in `argv`, in order: first...last by step,
-    /// then a STORE key (`storeKeyOptionsFrom`), then the keys a `numkeys` argument counts (as many as are present; a count that is not
+    /// then a STORE key (`storeKeyOption`), then the keys a `numkeys` argument counts (as many as are present; a count that is not
     /// a positive number names none, and the command answers that error itself). What cluster
     /// routing, ACL key patterns and a transaction's slot check all walk.
     @inline(__always)
@@ -121,16 +124,7 @@ public final class CommandSpec: Sendable {
             body(index)
             index += Swift.max(1, keyStep)
         }
-        if storeKeyOptionsFrom > 0 {
-            var option = storeKeyOptionsFrom
-            while option + 1 < argv.count {
-                if ByteParsing.equalsIgnoringCase(argv[option], "STORE") || ByteParsing.equalsIgnoringCase(argv[option], "STOREDIST") {
-                    body(option + 1)
-                    option += 1
-                }
-                option += 1
-            }
-        }
+        storeKeyOption.forEachKeyPosition(in: argv, body)
         guard keyCountIndex > 0, keyCountIndex < argv.count, let count = ByteParsing.int64(argv[keyCountIndex]), count > 0 else { return }
         let start = keyCountIndex + 1
         let end = Swift.min(argv.count, start + Int(Swift.min(count, Int64(argv.count))))
@@ -140,5 +134,46 @@ public final class CommandSpec: Sendable {
     /// Whether `argumentCount` (including the name) fits the arity.
     public func accepts(argumentCount: Int) -> Bool {
         arity > 0 ? argumentCount == arity : argumentCount >= -arity
+    }
+}
+
+/// Where a command's STORE option names a key, found as Redis 7 finds it.
+public enum StoreKeyOption: Sendable {
+    case none
+    /// GEORADIUS and GEORADIUSBYMEMBER: the argument after each STORE or STOREDIST among the
+    /// options (from argument 5 on), as their key specs say.
+    case geoRadius
+    /// SORT: the argument after the last STORE, skipping the arguments of LIMIT, GET and BY
+    /// (Redis's sortGetKeys).
+    case sort
+
+    func forEachKeyPosition(in argv: Argv, _ body: (Int) -> Void) {
+        switch self {
+        case .none:
+            return
+        case .geoRadius:
+            var option = 5
+            while option + 1 < argv.count {
+                if ByteParsing.equalsIgnoringCase(argv[option], "STORE") || ByteParsing.equalsIgnoringCase(argv[option], "STOREDIST") {
+                    body(option + 1)
+                    option += 1
+                }
+                option += 1
+            }
+        case .sort:
+            var store: Int?
+            var option = 2
+            while option < argv.count {
+                if ByteParsing.equalsIgnoringCase(argv[option], "LIMIT") {
+                    option += 2
+                } else if ByteParsing.equalsIgnoringCase(argv[option], "GET") || ByteParsing.equalsIgnoringCase(argv[option], "BY") {
+                    option += 1
+                } else if ByteParsing.equalsIgnoringCase(argv[option], "STORE") && option + 1 < argv.count {
+                    store = option + 1
+                }
+                option += 1
+            }
+            if let store { body(store) }
+        }
     }
 }

@@ -77,11 +77,11 @@ public struct CommandTable: Sendable {
 extension CommandTable {
     private static func spec(
         _ command: Command, _ arity: Int, _ flags: [String], keys: (Int, Int, Int) = (0, 0, 0), keyCount: Int = 0,
-        storeKeyOptionsFrom: Int = 0, acl: [String], group: String, since: String, executor: CommandExecutor = .engine, _ summary: String
+        storeKey: StoreKeyOption = .none, acl: [String], group: String, since: String, executor: CommandExecutor = .engine, _ summary: String
     ) -> CommandSpec {
         CommandSpec(
             command: command, name: command == .clThrottle ? "cl.throttle" : "\(command)", arity: arity, flags: flags,
-            firstKey: keys.0, lastKey: keys.1, keyStep: keys.2, keyCountIndex: keyCount, storeKeyOptionsFrom: storeKeyOptionsFrom, aclCategories: acl,
+            firstKey: keys.0, lastKey: keys.1, keyStep: keys.2, keyCountIndex: keyCount, storeKeyOption: storeKey, aclCategories: acl,
             group: group, since: since, summary: summary, executor: executor)
     }
     static let allSpecs: [CommandSpec] = [
@@ -266,6 +266,9 @@ extension CommandTable {
         spec(.bitcount, -2, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@bitmap", "@slow"], group: "bitmap", since: "2.6.0", "Counts the number of set bits (population counting) in a string."),
         spec(.bitpos, -3, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@bitmap", "@slow"], group: "bitmap", since: "2.8.7", "Finds the first set (1) or clear (0) bit in a string."),
         spec(.bitop, -4, ["write", "denyoom"], keys: (2, -1, 1), acl: ["@write", "@bitmap", "@slow"], group: "bitmap", since: "2.6.0", "Performs bitwise operations on multiple strings, and stores the result."),
+        spec(.sort, -2, ["write", "denyoom", "movablekeys"], keys: (1, 1, 1), storeKey: .sort, acl: ["@write", "@set", "@sortedset", "@list", "@slow", "@dangerous"], group: "generic", since: "1.0.0", "Sorts the elements in a list, a set, or a sorted set, optionally storing the result."),
+        spec(.sort_ro, -2, ["readonly", "movablekeys"], keys: (1, 1, 1), acl: ["@read", "@set", "@sortedset", "@list", "@slow", "@dangerous"], group: "generic", since: "7.0.0", "Returns the sorted elements of a list, a set, or a sorted set."),
+        spec(.lcs, -3, ["readonly"], keys: (1, 2, 1), acl: ["@read", "@string", "@slow"], group: "string", since: "7.0.0", "Finds the longest common substring."),
         spec(.pfadd, -2, ["write", "denyoom", "fast"], keys: (1, 1, 1), acl: ["@write", "@hyperloglog", "@fast"], group: "hyperloglog", since: "2.8.9", "Adds elements to a HyperLogLog key. Creates the key if it doesn't exist."),
         spec(.pfcount, -2, ["readonly"], keys: (1, -1, 1), acl: ["@read", "@hyperloglog", "@slow"], group: "hyperloglog", since: "2.8.9", "Returns the approximated cardinality of the set(s) observed by the HyperLogLog key(s)."),
         spec(.pfmerge, -2, ["write", "denyoom"], keys: (1, -1, 1), acl: ["@write", "@hyperloglog", "@slow"], group: "hyperloglog", since: "2.8.9", "Merges one or more HyperLogLog values into a single key."),
@@ -273,9 +276,9 @@ extension CommandTable {
         spec(.geopos, -2, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@geo", "@slow"], group: "geo", since: "3.2.0", "Returns the longitude and latitude of members from a geospatial index."),
         spec(.geodist, -4, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@geo", "@slow"], group: "geo", since: "3.2.0", "Returns the distance between two members of a geospatial index."),
         spec(.geohash, -2, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@geo", "@slow"], group: "geo", since: "3.2.0", "Returns members from a geospatial index as geohash strings."),
-        spec(.georadius, -6, ["write", "denyoom", "movablekeys"], keys: (1, 1, 1), storeKeyOptionsFrom: 5, acl: ["@write", "@geo", "@slow"], group: "geo", since: "3.2.0", "Queries a geospatial index for members within a distance from a coordinate, optionally stores the result."),
+        spec(.georadius, -6, ["write", "denyoom", "movablekeys"], keys: (1, 1, 1), storeKey: .geoRadius, acl: ["@write", "@geo", "@slow"], group: "geo", since: "3.2.0", "Queries a geospatial index for members within a distance from a coordinate, optionally stores the result."),
         spec(.georadius_ro, -6, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@geo", "@slow"], group: "geo", since: "3.2.10", "Returns members from a geospatial index that are within a distance from a coordinate."),
-        spec(.georadiusbymember, -5, ["write", "denyoom", "movablekeys"], keys: (1, 1, 1), storeKeyOptionsFrom: 5, acl: ["@write", "@geo", "@slow"], group: "geo", since: "3.2.0", "Queries a geospatial index for members within a distance from a member, optionally stores the result."),
+        spec(.georadiusbymember, -5, ["write", "denyoom", "movablekeys"], keys: (1, 1, 1), storeKey: .geoRadius, acl: ["@write", "@geo", "@slow"], group: "geo", since: "3.2.0", "Queries a geospatial index for members within a distance from a member, optionally stores the result."),
         spec(.georadiusbymember_ro, -5, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@geo", "@slow"], group: "geo", since: "3.2.10", "Returns members from a geospatial index that are within a distance from a member."),
         spec(.geosearch, -7, ["readonly"], keys: (1, 1, 1), acl: ["@read", "@geo", "@slow"], group: "geo", since: "6.2.0", "Queries a geospatial index for members inside an area of a box or a circle."),
         spec(.geosearchstore, -8, ["write", "denyoom"], keys: (1, 2, 1), acl: ["@write", "@geo", "@slow"], group: "geo", since: "6.2.0", "Queries a geospatial index for members inside an area of a box or a circle, optionally stores the result."),
