@@ -3,6 +3,7 @@ against a real redis-server in the same run, blocking pops with real clients, ke
 notifications, persistence of every type, and redis-benchmark's default test list."""
 import codecs
 import os
+import random
 import socket
 import subprocess
 import threading
@@ -349,6 +350,50 @@ def test_keyspace_events_come_in_redis_order(server, reference_redis):
     ours, theirs = _keyevents(server.port), _keyevents(reference_redis)
     assert len(theirs) > len(EVENT_SCRIPT)
     assert ours == theirs
+
+
+def test_geo_searches_find_what_redis_finds_and_what_it_misses_near_the_poles_and_the_antimeridian(server, reference_redis):
+    """The same 2,000 positions in Ringcache and redis-server, clustered near the equator,
+    Sicily, the poles' limits and the antimeridian, and 300 searches of every size around
+    them: each answer holds Redis's matches with the same distances, coordinates and hashes,
+    in the same order; and every further match lies inside the area (checked with GEODIST
+    from a member placed at the centre, which GEOADD moves by well under a metre). Redis's
+    nine-cell search misses some of those; Ringcache reads cells as large as the area."""
+    ours, theirs = redis.Redis(port=server.port, socket_timeout=10), redis.Redis(port=reference_redis, socket_timeout=10)
+    rng = random.Random(17)
+    centres = [(0, 0), (179.5, 10), (-179.8, -20), (13, 38), (100, 84.9), (-60, -84.9), (180, 85.05112878)]
+
+    def near():
+        x, y = rng.choice(centres)
+        return max(-180, min(180, x + rng.gauss(0, 2))), max(-85.05112878, min(85.05112878, y + rng.gauss(0, 1)))
+
+    for client in (ours, theirs):
+        client.flushall()
+    positions = []
+    for index in range(2000):
+        positions += [*near(), f"m{index}"]
+    for start in range(0, len(positions), 300):
+        assert ours.execute_command("GEOADD", "g", *positions[start:start + 300]) == theirs.execute_command("GEOADD", "g", *positions[start:start + 300])
+    identical = supersets = extra_checked = 0
+    for query in range(300):
+        longitude, latitude = near()
+        radius = rng.choice([1, 20, 150, 800, 3000])
+        command = ["GEOSEARCH", "g", "FROMLONLAT", longitude, latitude, "BYRADIUS", radius, "km", "ASC", "WITHDIST", "WITHCOORD", "WITHHASH"]
+        mine, redis_answer = ours.execute_command(*command), theirs.execute_command(*command)
+        if mine == redis_answer:
+            identical += 1
+            continue
+        found = {item[0]: item for item in mine}
+        assert all(found.get(item[0]) == item for item in redis_answer), f"{command}: a match of Redis's is missing or differs"
+        assert [item[0] for item in mine if item[0] in {entry[0] for entry in redis_answer}] == [item[0] for item in redis_answer]
+        ours.execute_command("GEOADD", "g", longitude, latitude, "centre")
+        for member in set(found) - {item[0] for item in redis_answer}:
+            assert float(ours.geodist("g", "centre", member, "km")) <= radius + 0.001, f"{command}: {member} is outside"
+            extra_checked += 1
+        ours.zrem("g", "centre")
+        supersets += 1
+    print(f"\n300 geo searches: {identical} identical to redis-server's, {supersets} with {extra_checked} further matches inside the area")
+    assert identical > 150 and identical + supersets == 300
 
 
 def test_random_picks_come_from_the_collection(client):
