@@ -118,7 +118,7 @@ struct PrometheusExposition {
             ("ringcache_replication_links_up", "gauge", "Replication links to peers that are connected.", value("cluster_replication_links_up")),
             ("ringcache_replication_keys_applied_total", "counter", "Keys applied from other owners (replication and fills).", value("cluster_replication_keys_applied")),
             ("ringcache_cluster_slots_moving", "gauge", "Slots whose owners are changing (joins, leaves, failovers under way).", value("cluster_slots_moving")),
-            ("ringcache_cluster_slots_filling", "gauge", "Slots this node has asked a donor for and not received yet.", value("cluster_slots_filling")),
+            ("ringcache_cluster_slots_filling", "gauge", "Slots this node has asked a donor for and not received yet, and held slots it is rechecking against a peer.", value("cluster_slots_filling")),
             ("ringcache_migration_keys_sent_total", "counter", "Keys streamed to new owners.", value("cluster_migration_keys_sent")),
             ("ringcache_migration_bytes_sent_total", "counter", "Bytes streamed to new owners.", value("cluster_migration_bytes_sent")),
             ("ringcache_migration_slots_received_total", "counter", "Slots this node was filled with.", value("cluster_migration_slots_received")),
