@@ -143,8 +143,7 @@ extension HyperLogLog {
         var index = 0
         while index < Self.registerCount {
             let value = registers[index]
-            var end = index + 1
-            while end < Self.registerCount && registers[end] == value { end += 1 }
+            let end = registers.withUnsafeBytes { Self.endOfRun(of: value, in: $0, from: index + 1) }
             var run = end - index
             if value == 0 {
                 if run <= 64 {
@@ -165,5 +164,16 @@ extension HyperLogLog {
             index = end
         }
         return bytes
+    }
+
+    /// The first register from `start` on that differs from `value` (or the count). A sparse
+    /// sketch is mostly zeros: those are skipped eight registers at a time.
+    private static func endOfRun(of value: UInt8, in registers: UnsafeRawBufferPointer, from start: Int) -> Int {
+        var end = start
+        if value == 0 {
+            while end + 8 <= registerCount && registers.loadUnaligned(fromByteOffset: end, as: UInt64.self) == 0 { end += 8 }
+        }
+        while end < registerCount && registers[end] == value { end += 1 }
+        return end
     }
 }
