@@ -16,7 +16,6 @@ public enum GeoHash {
     static let steps = 26
     public static let latitudeLimit = 85.05112878
     static let earthRadius = 6_372_797.560856
-    static let scoreLimit: UInt64 = 1 << 52
 
     public static func isValid(longitude: Double, latitude: Double) -> Bool {
         longitude >= -180 && longitude <= 180 && latitude >= -latitudeLimit && latitude <= latitudeLimit
