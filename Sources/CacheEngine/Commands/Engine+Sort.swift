@@ -1,4 +1,3 @@
-import Glibc
 import RESP
 
 /// SORT and SORT_RO (Redis's sort.c) as Redis Cluster serves them: the elements of a list, set
@@ -81,7 +80,7 @@ extension Engine {
                 var keyed: [(score: Double, element: [UInt8])] = []
                 keyed.reserveCapacity(elements.count)
                 for element in elements {
-                    guard let score = Self.sortScore(element) else {
+                    guard let score = element.withUnsafeBytes({ ByteParsing.sortDouble($0) }) else {
                         throw CommandError("ERR One or more scores can't be converted into double")
                     }
                     keyed.append((score, element))
@@ -132,21 +131,5 @@ extension Engine {
     /// Byte order, a shorter prefix first (Redis's compareStringObjects).
     static func bytesPrecede(_ left: [UInt8], _ right: [UInt8]) -> Bool {
         left.lexicographicallyPrecedes(right)
-    }
-
-    /// An element read as SORT reads it (strtod over the whole element): leading blanks and
-    /// hexadecimal allowed, an empty element 0; trailing bytes, NaN or an out-of-range
-    /// magnitude refused.
-    static func sortScore(_ element: [UInt8]) -> Double? {
-        guard !element.contains(0) else { return nil }
-        return (element + [0]).withUnsafeBufferPointer { buffer -> Double? in
-            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { start in
-                var end: UnsafeMutablePointer<CChar>?
-                errno = 0
-                let value = strtod(start, &end)
-                guard let end, end.pointee == 0, errno != ERANGE, !value.isNaN else { return nil }
-                return value
-            }
-        }
     }
 }

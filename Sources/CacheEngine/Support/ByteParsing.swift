@@ -85,6 +85,20 @@ enum ByteParsing {
         }
     }
 
+    /// A double as SORT reads an element (sort.c: strtod over the whole element): leading
+    /// blanks and hexadecimal allowed, an empty element 0; trailing bytes, NaN, or any
+    /// out-of-range magnitude (overflow or underflow) refused.
+    static func sortDouble(_ bytes: UnsafeRawBufferPointer) -> Double? {
+        guard !bytes.contains(0) else { return nil }
+        return withTerminatedCopy(bytes) { start -> Double? in
+            var end: UnsafeMutablePointer<CChar>?
+            errno = 0
+            let value = strtod(start, &end)
+            guard end == start + bytes.count, errno != ERANGE, !value.isNaN else { return nil }
+            return value
+        }
+    }
+
     /// Runs `body` on a NUL-terminated copy of `bytes` on the stack, for C's parsers.
     private static func withTerminatedCopy<Result>(_ bytes: UnsafeRawBufferPointer,
                                                    _ body: (UnsafeMutablePointer<CChar>) -> Result) -> Result {
