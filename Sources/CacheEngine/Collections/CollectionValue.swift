@@ -35,9 +35,8 @@ class CollectionValue {
 
     /// What a key of an `IndexedTable` costs beyond its bytes: its reference in the dense
     /// array (8) and its share of the index (8-byte slots kept between 3/8 and 3/4 full, 14
-    /// on average), rounded up. A hash's value adds one more array slot, `valueSlotCost`.
+    /// on average), rounded up.
     static let indexedKeyCost = 24
-    static let valueSlotCost = 8
     /// The object itself.
     static let objectCost = 64
 }
@@ -77,7 +76,7 @@ extension Entry {
     var collectionFootprint: Int { isCollection ? collection.footprint : 0 }
 }
 
-/// A hash value or list element as stored: its bytes, or LZ4-compressed in the compressor's
+/// A list element as stored: its bytes, or LZ4-compressed in the compressor's
 /// form (original length, then the block) when that saved an eighth — the same rule as for
 /// string values (`value-compression-threshold`). Eight bytes, like the array it wraps: Swift
 /// keeps the case in the reference's spare bits. Members of sets and sorted sets and hash

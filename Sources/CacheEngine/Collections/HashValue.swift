@@ -1,6 +1,7 @@
-/// A hash: fields and their values (values compressed when that pays, see `StoredBytes`).
+/// A hash: fields and their values, each pair packed in one `HashField` (values compressed
+/// when that pays, as string values are).
 final class HashValue: CollectionValue {
-    var table = IndexedTable<StoredBytes>()
+    private(set) var table = IndexedTable<HashField>()
 
     init() {
         super.init(footprint: Self.objectCost)
@@ -11,42 +12,43 @@ final class HashValue: CollectionValue {
     /// Redis reports `listpack` for small hashes and `hashtable` beyond 128 fields or 64-byte
     /// values; Ringcache has one representation and names it by the same thresholds.
     override var encodingName: String {
-        table.count <= 128 && !table.values.contains { $0.count > 64 } && !table.keys.contains { $0.count > 64 } ? "listpack" : "hashtable"
+        table.count <= 128 && !table.elements.contains { $0.fieldCount > 64 || $0.valueCount > 64 } ? "listpack" : "hashtable"
     }
 
-    static func cost(field: Int, value: Int) -> Int {
-        elementCost(field) + elementCost(value) + indexedKeyCost + valueSlotCost
+    /// What a field of `storedCount` packed bytes costs: its chunk and its place in the table.
+    static func cost(storedCount: Int) -> Int {
+        elementCost(storedCount) + indexedKeyCost
     }
 
-    /// The value of a field as clients see it.
-    func value(_ field: [UInt8]) -> [UInt8]? { table[field]?.bytes }
+    /// The fields in table order; a position stays valid until the hash changes.
+    var fields: ContiguousArray<HashField> { table.elements }
 
-    func value(_ field: UnsafeRawBufferPointer) -> [UInt8]? { table[field]?.bytes }
+    func field(_ field: UnsafeRawBufferPointer) -> HashField? { table[field] }
 
-    /// Sets a field; returns whether it is new.
+    func field(_ field: [UInt8]) -> HashField? { table[field] }
+
+    /// The value of a field as clients see it, in an array of its own.
+    func value(_ field: [UInt8]) -> [UInt8]? { table[field]?.value }
+
+    func value(_ field: UnsafeRawBufferPointer) -> [UInt8]? { table[field]?.value }
+
+    /// Sets a field to a value given in stored form (`compressed`: in the compressor's form);
+    /// returns whether the field is new.
     @discardableResult
-    func set(_ field: [UInt8], _ value: StoredBytes) -> Bool {
-        noteSet(fieldCount: field.count, value, replacing: table.set(field, value))
-    }
-
-    /// Sets a field straight from argument bytes, copying them only when the field is new.
-    @discardableResult
-    func set(_ field: UnsafeRawBufferPointer, _ value: StoredBytes) -> Bool {
-        noteSet(fieldCount: field.count, value, replacing: table.set(field, value))
-    }
-
-    private func noteSet(fieldCount: Int, _ value: StoredBytes, replacing old: StoredBytes?) -> Bool {
-        if let old {
-            footprint += Self.elementCost(value.storedCount) - Self.elementCost(old.storedCount)
-            return false
+    func set(_ field: UnsafeRawBufferPointer, storedValue: UnsafeRawBufferPointer, compressed: Bool) -> Bool {
+        var made = 0
+        let old = table.upsert(field) {
+            let packed = HashField(field: field, value: storedValue, compressed: compressed)
+            made = packed.storedCount
+            return packed
         }
-        footprint += Self.cost(field: fieldCount, value: value.storedCount)
-        return true
+        footprint += Self.cost(storedCount: made) - (old.map { Self.cost(storedCount: $0.storedCount) } ?? 0)
+        return old == nil
     }
 
     @discardableResult
     func set(_ field: [UInt8], _ value: [UInt8]) -> Bool {
-        set(field, .plain(value))
+        field.withUnsafeBytes { field in value.withUnsafeBytes { set(field, storedValue: $0, compressed: false) } }
     }
 
     @discardableResult
@@ -57,15 +59,15 @@ final class HashValue: CollectionValue {
     @discardableResult
     func remove(_ field: UnsafeRawBufferPointer) -> Bool {
         guard let old = table.remove(field) else { return false }
-        footprint -= Self.cost(field: field.count, value: old.storedCount)
+        footprint -= Self.cost(storedCount: old.storedCount)
         return true
     }
 
     override func encode(into bytes: inout [UInt8]) {
         bytes.appendUVarint(table.count)
-        for index in 0..<table.count {
-            bytes.appendBlob(table.keys[index])
-            bytes.appendBlob(table.values[index].bytes)
+        for field in table.elements {
+            field.withKeyBytes { bytes.appendBlob($0) }
+            field.withValueBytes { bytes.appendBlob($0) }
         }
     }
 
@@ -78,12 +80,11 @@ final class HashValue: CollectionValue {
         }
         return hash
     }
-
 }
 
 /// A set of byte strings.
 final class SetValue: CollectionValue {
-    var table = IndexedTable<Void>()
+    private(set) var table = IndexedTable<[UInt8]>()
 
     init() {
         super.init(footprint: Self.objectCost)
@@ -92,8 +93,8 @@ final class SetValue: CollectionValue {
     override var count: Int { table.count }
     override var kind: ValueKind { .set }
     override var encodingName: String {
-        if table.count <= 512 && table.keys.allSatisfy({ $0.withUnsafeBytes { ByteParsing.int64($0) != nil } }) { return "intset" }
-        return table.count <= 128 && !table.keys.contains { $0.count > 64 } ? "listpack" : "hashtable"
+        if table.count <= 512 && table.elements.allSatisfy({ $0.withUnsafeBytes { ByteParsing.int64($0) != nil } }) { return "intset" }
+        return table.count <= 128 && !table.elements.contains { $0.count > 64 } ? "listpack" : "hashtable"
     }
 
     func contains(_ member: [UInt8]) -> Bool { table.position(of: member) != nil }
@@ -102,7 +103,7 @@ final class SetValue: CollectionValue {
 
     @discardableResult
     func insert(_ member: [UInt8]) -> Bool {
-        guard table.set(member, ()) == nil else { return false }
+        guard member.withUnsafeBytes({ table.insert($0) { member } }) else { return false }
         footprint += Self.elementCost(member.count) + Self.indexedKeyCost
         return true
     }
@@ -110,7 +111,7 @@ final class SetValue: CollectionValue {
     /// Adds a member straight from argument bytes, copying them only when it is new.
     @discardableResult
     func insert(_ member: UnsafeRawBufferPointer) -> Bool {
-        guard table.set(member, ()) == nil else { return false }
+        guard table.insert(member, { Array(member) }) else { return false }
         footprint += Self.elementCost(member.count) + Self.indexedKeyCost
         return true
     }
@@ -127,11 +128,11 @@ final class SetValue: CollectionValue {
         return true
     }
 
-    var members: ContiguousArray<[UInt8]> { table.keys }
+    var members: ContiguousArray<[UInt8]> { table.elements }
 
     override func encode(into bytes: inout [UInt8]) {
         bytes.appendUVarint(table.count)
-        for member in table.keys { bytes.appendBlob(member) }
+        for member in table.elements { bytes.appendBlob(member) }
     }
 
     static func decode(_ reader: inout CollectionReader) -> SetValue? {

@@ -6,12 +6,24 @@ import Musl
 import Darwin
 #endif
 
-/// Byte-string keys with values, in a dense array plus a hash index of positions: O(1)
+/// What an `IndexedTable` holds: an element found by byte-string key it carries (a set's
+/// member is its own key; a hash's `HashField` carries its field).
+protocol IndexedElement {
+    /// Calls `body` with the bytes this element is found by, valid during the call only.
+    func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R
+}
+
+extension Array: IndexedElement where Element == UInt8 {
+    @inline(__always)
+    func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R { withUnsafeBytes(body) }
+}
+
+/// Elements found by byte-string keys, in a dense array plus a hash index of positions: O(1)
 /// lookup, insert and delete (a deleted slot is filled by the last element), and O(1) access
 /// by position, which is what makes SPOP, SRANDMEMBER and HRANDFIELD uniform without a walk.
 ///
 /// The index is an open-addressing table of 8-byte slots, each a key's 32-bit hash and its
-/// position in the arrays, probed linearly and kept at most 3/4 full; a deletion shifts the
+/// position in the array, probed linearly and kept at most 3/4 full; a deletion shifts the
 /// rest of its run back (Knuth's Algorithm R), so there are no tombstones. Against the Swift
 /// dictionary it replaces, that is 8 bytes a slot instead of 16 (a key reference and a
 /// position), and a lookup straight from argument bytes: no array is made for the key only
@@ -21,9 +33,8 @@ import Darwin
 /// cache line only on a probable match. Hashes are seeded per process
 /// (`collectionKeyHasher`), as the keyspace's are, so clients cannot aim collisions at one
 /// member list.
-struct IndexedTable<Value> {
-    private(set) var keys: ContiguousArray<[UInt8]> = []
-    private(set) var values: ContiguousArray<Value> = []
+struct IndexedTable<Element: IndexedElement> {
+    private(set) var elements: ContiguousArray<Element> = []
     /// 0 = empty; otherwise `hash << 32 | (position + 1)`. Empty or a power of two long.
     private var slots: [UInt64] = []
 
@@ -32,8 +43,8 @@ struct IndexedTable<Value> {
 
     init() {}
 
-    var count: Int { keys.count }
-    var isEmpty: Bool { keys.isEmpty }
+    var count: Int { elements.count }
+    var isEmpty: Bool { elements.isEmpty }
 
     /// Index slots allocated (the tests check the 3/4 load bound against it).
     var indexCapacity: Int { slots.count }
@@ -46,75 +57,76 @@ struct IndexedTable<Value> {
         find(key, hash: Self.hash(key)).position
     }
 
-    subscript(key: [UInt8]) -> Value? {
-        position(of: key).map { values[$0] }
+    subscript(key: [UInt8]) -> Element? {
+        position(of: key).map { elements[$0] }
     }
 
-    subscript(key: UnsafeRawBufferPointer) -> Value? {
-        position(of: key).map { values[$0] }
+    subscript(key: UnsafeRawBufferPointer) -> Element? {
+        position(of: key).map { elements[$0] }
     }
 
-    /// Sets `key` to `value`; returns the value it replaced, if any.
+    /// Adds the element `make` builds for `key` unless `key` is present; returns whether it
+    /// was added. `make` runs only when it is.
     @discardableResult
-    mutating func set(_ key: [UInt8], _ value: Value) -> Value? {
-        key.withUnsafeBytes { bytes in set(bytes, value, makeKey: { key }) }
+    mutating func insert(_ key: UnsafeRawBufferPointer, _ make: () -> Element) -> Bool {
+        let hash = Self.hash(key)
+        let (slot, position) = find(key, hash: hash)
+        guard position == nil else { return false }
+        append(make(), hash: hash, freeSlot: slot)
+        return true
     }
 
-    /// Sets `key` to `value`; returns the value it replaced, if any. The key's array is made
-    /// only when the key is new.
+    /// Stores the element `make` builds for `key`, in place of the one there if any; returns
+    /// the element it replaced.
     @discardableResult
-    mutating func set(_ key: UnsafeRawBufferPointer, _ value: Value) -> Value? {
-        set(key, value, makeKey: { Array(key) })
-    }
-
-    private mutating func set(_ key: UnsafeRawBufferPointer, _ value: Value, makeKey: () -> [UInt8]) -> Value? {
+    mutating func upsert(_ key: UnsafeRawBufferPointer, _ make: () -> Element) -> Element? {
         let hash = Self.hash(key)
         let (slot, position) = find(key, hash: hash)
         if let position {
-            let old = values[position]
-            values[position] = value
+            let old = elements[position]
+            elements[position] = make()
             return old
         }
-        if (keys.count + 1) * 4 > slots.count * 3 {
-            grow()
-            // The slot found belongs to the old index; insert into the new one.
-            insertSlot(hash: hash, position: keys.count)
-        } else {
-            slots[slot] = Self.slot(hash: hash, position: keys.count)
-        }
-        keys.append(makeKey())
-        values.append(value)
+        append(make(), hash: hash, freeSlot: slot)
         return nil
     }
 
-    /// Removes `key`; returns its value if it was present.
+    private mutating func append(_ element: Element, hash: UInt32, freeSlot slot: Int) {
+        if (elements.count + 1) * 4 > slots.count * 3 {
+            grow()
+            // The slot found belongs to the old index; insert into the new one.
+            insertSlot(hash: hash, position: elements.count)
+        } else {
+            slots[slot] = Self.slot(hash: hash, position: elements.count)
+        }
+        elements.append(element)
+    }
+
+    /// Removes `key`; returns its element if it was present.
     @discardableResult
-    mutating func remove(_ key: [UInt8]) -> Value? {
+    mutating func remove(_ key: [UInt8]) -> Element? {
         key.withUnsafeBytes { remove($0) }
     }
 
-    /// Removes `key`; returns its value if it was present.
+    /// Removes `key`; returns its element if it was present.
     @discardableResult
-    mutating func remove(_ key: UnsafeRawBufferPointer) -> Value? {
+    mutating func remove(_ key: UnsafeRawBufferPointer) -> Element? {
         let (slot, found) = find(key, hash: Self.hash(key))
         guard let position = found else { return nil }
         deleteSlot(slot)
-        let value = values[position]
-        let lastKey = keys.removeLast()
-        let lastValue = values.removeLast()
-        if position < keys.count {
+        let removed = elements[position]
+        let last = elements.removeLast()
+        if position < elements.count {
             // The last element fills the hole; its slot learns its new position.
-            let lastSlot = slotOf(position: keys.count, hash: lastKey.withUnsafeBytes { Self.hash($0) })
+            let lastSlot = slotOf(position: elements.count, hash: last.withKeyBytes { Self.hash($0) })
             slots[lastSlot] = Self.slot(hash: Self.storedHash(slots[lastSlot]), position: position)
-            keys[position] = lastKey
-            values[position] = lastValue
+            elements[position] = last
         }
-        return value
+        return removed
     }
 
     mutating func removeAll() {
-        keys = []
-        values = []
+        elements = []
         slots = []
     }
 
@@ -147,7 +159,7 @@ struct IndexedTable<Value> {
             if slot == 0 { return (index, nil) }
             if Self.storedHash(slot) == hash {
                 let position = Self.storedPosition(slot)
-                let matches = keys[position].withUnsafeBytes { stored in
+                let matches = elements[position].withKeyBytes { stored in
                     stored.count == key.count && (key.count == 0 || memcmp(stored.baseAddress!, key.baseAddress!, key.count) == 0)
                 }
                 if matches { return (index, position) }

@@ -61,33 +61,16 @@ final class ListValue: CollectionValue {
 
     // MARK: Frames
 
-    /// A frame is `header payload trailer`: the header is `storedLength << 1 | compressed` as
-    /// an unsigned LEB128 varint, and the trailer is the header's bytes in reverse order, so
-    /// reading back from a frame's end meets the low seven bits first, as reading forward does.
-    static func varintSize(_ value: Int) -> Int {
-        var size = 1
-        var remaining = value >> 7
-        while remaining > 0 {
-            size += 1
-            remaining >>= 7
-        }
-        return size
-    }
-
-    static func frameSize(payload: Int) -> Int { payload + 2 * varintSize(payload << 1) }
+    /// A frame is `header payload trailer`: the header is a `LengthTag` (`storedLength << 1 |
+    /// compressed` as an unsigned LEB128 varint), and the trailer is the header's bytes in
+    /// reverse order, so reading back from a frame's end meets the low seven bits first, as
+    /// reading forward does.
+    static func frameSize(payload: Int) -> Int { payload + 2 * LengthTag.size(payload << 1) }
 
     private static func writeFrame(_ payload: UnsafeRawBufferPointer, compressed: Bool,
                                    into buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
-        var header = payload.count << 1 | (compressed ? 1 : 0)
-        let headerSize = varintSize(header)
-        var position = offset
-        while header >= 0x80 {
-            buffer[position] = UInt8(truncatingIfNeeded: header) | 0x80
-            header >>= 7
-            position += 1
-        }
-        buffer[position] = UInt8(header)
-        position += 1
+        let headerSize = LengthTag.write(LengthTag.tag(length: payload.count, compressed: compressed), into: buffer, at: offset)
+        var position = offset + headerSize
         if payload.count > 0 {
             (buffer.baseAddress! + position).copyMemory(from: payload.baseAddress!, byteCount: payload.count)
         }
@@ -101,19 +84,10 @@ final class ListValue: CollectionValue {
     /// where the frame ends.
     private static func frame(startingAt offset: Int, in buffer: UnsafeRawBufferPointer)
         -> (payload: Range<Int>, compressed: Bool, end: Int) {
-        var header = 0
-        var shift = 0
-        var position = offset
-        while true {
-            let byte = buffer[position]
-            header |= Int(byte & 0x7F) << shift
-            position += 1
-            if byte < 0x80 { break }
-            shift += 7
-        }
-        let headerSize = position - offset
-        let payloadEnd = position + header >> 1
-        return (position..<payloadEnd, header & 1 == 1, payloadEnd + headerSize)
+        let (header, headerSize) = LengthTag.read(buffer, at: offset)
+        let payloadStart = offset + headerSize
+        let payloadEnd = payloadStart + header >> 1
+        return (payloadStart..<payloadEnd, header & 1 == 1, payloadEnd + headerSize)
     }
 
     /// The frame ending at `end`: its payload's range, whether it is compressed, and where the

@@ -7,7 +7,7 @@ extension Engine {
         guard argv.count % 2 == 0 else { throw CommandError(ErrorReply.wrongArity(ByteParsing.string(argv[0]).lowercased())) }
         let added = try mutate(argv[1], HashValue.init, create: true, now: now) { hash in
             var added = 0
-            for index in stride(from: 2, to: argv.count, by: 2) where hash.set(argv[index], stored(argv[index + 1])) {
+            for index in stride(from: 2, to: argv.count, by: 2) where setField(hash, argv[index], argv[index + 1]) {
                 added += 1
             }
             return added
@@ -18,16 +18,16 @@ extension Engine {
 
     func hsetnx(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         let added = try mutate(argv[1], HashValue.init, create: true, now: now) { hash in
-            guard hash.table[argv[2]] == nil else { return false }
-            return hash.set(argv[2], stored(argv[3]))
+            guard hash.field(argv[2]) == nil else { return false }
+            return setField(hash, argv[2], argv[3])
         } ?? false
         if added { notify(.hash, "hset", argv[1]) }
         writer.integer(added ? 1 : 0)
     }
 
     func hget(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
-        if let value = try readable(argv[1], HashValue.self, now: now)?.value(argv[2]) {
-            writer.bulk(value)
+        if let field = try readable(argv[1], HashValue.self, now: now)?.field(argv[2]) {
+            field.withValueBytes { writer.bulk($0) }
         } else {
             writer.null()
         }
@@ -37,7 +37,7 @@ extension Engine {
         let hash = try readable(argv[1], HashValue.self, now: now)
         writer.arrayHeader(argv.count - 2)
         for index in 2..<argv.count {
-            if let value = hash?.value(argv[index]) { writer.bulk(value) } else { writer.null() }
+            if let field = hash?.field(argv[index]) { field.withValueBytes { writer.bulk($0) } } else { writer.null() }
         }
     }
 
@@ -50,7 +50,7 @@ extension Engine {
     }
 
     func hexists(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
-        writer.integer(try readable(argv[1], HashValue.self, now: now)?.table[argv[2]] == nil ? 0 : 1)
+        writer.integer(try readable(argv[1], HashValue.self, now: now)?.field(argv[2]) == nil ? 0 : 1)
     }
 
     func hlen(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
@@ -58,7 +58,14 @@ extension Engine {
     }
 
     func hstrlen(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
-        writer.integer(try readable(argv[1], HashValue.self, now: now)?.table[argv[2]]?.count ?? 0)
+        writer.integer(try readable(argv[1], HashValue.self, now: now)?.field(argv[2])?.valueCount ?? 0)
+    }
+
+    /// Sets `field` of `hash` to `value`, compressed when that pays; returns whether the
+    /// field is new.
+    func setField(_ hash: HashValue, _ field: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool {
+        if let compressed = compressor.compress(value) { return hash.set(field, storedValue: compressed, compressed: true) }
+        return hash.set(field, storedValue: value, compressed: false)
     }
 
     enum HashPart { case keys, values, all }
@@ -69,19 +76,19 @@ extension Engine {
             if part == .all { writer.mapHeader(0) } else { writer.arrayHeader(0) }
             return
         }
-        let table = hash.table
+        let fields = hash.fields
         switch part {
         case .keys:
-            writer.arrayHeader(table.count)
-            for field in table.keys { writer.bulk(field) }
+            writer.arrayHeader(fields.count)
+            for field in fields { field.withKeyBytes { writer.bulk($0) } }
         case .values:
-            writer.arrayHeader(table.count)
-            for value in table.values { writer.bulk(value.bytes) }
+            writer.arrayHeader(fields.count)
+            for field in fields { field.withValueBytes { writer.bulk($0) } }
         case .all:
-            writer.mapHeader(table.count)
-            for index in 0..<table.count {
-                writer.bulk(table.keys[index])
-                writer.bulk(table.values[index].bytes)
+            writer.mapHeader(fields.count)
+            for field in fields {
+                field.withKeyBytes { writer.bulk($0) }
+                field.withValueBytes { writer.bulk($0) }
             }
         }
     }
@@ -97,7 +104,7 @@ extension Engine {
             }
             let (sum, overflow) = current.addingReportingOverflow(increment)
             guard !overflow else { throw CommandError(ErrorReply.overflow) }
-            hash.set(field, .plain(Array(String(sum).utf8)))
+            hash.set(Array(field), Array(String(sum).utf8))
             return sum
         } ?? Int64(0)
         notify(.hash, "hincrby", argv[1])
@@ -119,7 +126,7 @@ extension Engine {
             let sum = current + increment
             guard sum.isFinite else { throw CommandError(ErrorReply.nanOrInfinity) }
             let text = NumberFormatting.humanLongDouble(sum)
-            hash.set(field, .plain(text))
+            hash.set(Array(field), text)
             return text
         } ?? [UInt8]()
         notify(.hash, "hincrbyfloat", argv[1])
@@ -133,7 +140,7 @@ extension Engine {
                 writer.null()
                 return
             }
-            writer.bulk(hash.table.keys[Int.random(in: 0..<hash.count, using: &random)])
+            hash.fields[Int.random(in: 0..<hash.count, using: &random)].withKeyBytes { writer.bulk($0) }
             return
         }
         guard argv.count <= 4 else { throw .syntax }
@@ -144,19 +151,19 @@ extension Engine {
         // Checked once the key is found, as Redis does: a missing key answers an empty array.
         if hash != nil && !(requested > Int64.min / 2 && requested < Int64.max / 2) { throw CommandError("ERR value is out of range") }
         let positions = randomPositions(count: hash?.count ?? 0, requested: Int(requested))
-        let table = hash?.table ?? IndexedTable()
+        let fields = hash?.fields ?? []
         if withValues && writer.version == .v3 {
             writer.arrayHeader(positions.count)
             for position in positions {
                 writer.arrayHeader(2)
-                writer.bulk(table.keys[position])
-                writer.bulk(table.values[position].bytes)
+                fields[position].withKeyBytes { writer.bulk($0) }
+                fields[position].withValueBytes { writer.bulk($0) }
             }
         } else {
             writer.arrayHeader(positions.count * (withValues ? 2 : 1))
             for position in positions {
-                writer.bulk(table.keys[position])
-                if withValues { writer.bulk(table.values[position].bytes) }
+                fields[position].withKeyBytes { writer.bulk($0) }
+                if withValues { fields[position].withValueBytes { writer.bulk($0) } }
             }
         }
     }
@@ -185,14 +192,14 @@ extension Engine {
     /// HSCAN key cursor [MATCH pattern] [COUNT count] [NOVALUES]
     func hscan(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         let (pattern, noValues) = try Self.scanOptions(argv, allowNoValues: true)
-        let table = try readable(argv[1], HashValue.self, now: now)?.table ?? IndexedTable()
-        let matching = (0..<table.count).filter { Self.matches(pattern, table.keys[$0]) }
+        let fields = try readable(argv[1], HashValue.self, now: now)?.fields ?? []
+        let matching = fields.filter { field in pattern.map { pattern in field.withKeyBytes { GlobPattern.matches(pattern, $0) } } ?? true }
         writer.arrayHeader(2)
         writer.bulk("0")
         writer.arrayHeader(matching.count * (noValues ? 1 : 2))
-        for index in matching {
-            writer.bulk(table.keys[index])
-            if !noValues { writer.bulk(table.values[index].bytes) }
+        for field in matching {
+            field.withKeyBytes { writer.bulk($0) }
+            if !noValues { field.withValueBytes { writer.bulk($0) } }
         }
     }
 }
