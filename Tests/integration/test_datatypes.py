@@ -61,6 +61,19 @@ SCRIPTS = {
         "HRANDFIELD nokey", "HRANDFIELD nokey 3", "HRANDFIELD nokey x", "HRANDFIELD nokey 9223372036854775807", "HRANDFIELD h 9223372036854775807",
         "HSCAN nokey 0", "HSCAN h notacursor",
     ],
+    # A small hash is packed as Redis's listpack is: same encoding names and thresholds, and
+    # its fields in the same order through updates and deletions (HKEYS compared in order).
+    "hash encodings": [
+        "HSET e a 1 b 2 c 3", "OBJECT ENCODING e", "HSET e b 22 d 4", "HDEL e a", "HSETNX e a 5", "HKEYS e", "HVALS e",
+        "HRANDFIELD e 10 WITHVALUES", "CONFIG SET hash-max-listpack-entries 4", "CONFIG GET hash-max-ziplist-entries",
+        "HSET e f 6", "OBJECT ENCODING e", "HDEL e a b c d", "OBJECT ENCODING e", "~HGETALL e",
+        "CONFIG SET hash-max-listpack-value 8", "HSET v a 12345678", "OBJECT ENCODING v", "HSET v b 123456789",
+        "OBJECT ENCODING v", "HSET w 123456789 a", "OBJECT ENCODING w", "HSET x a 1", "HINCRBYFLOAT x a 0.000001",
+        "OBJECT ENCODING x", "HINCRBYFLOAT x a 100000000", "OBJECT ENCODING x", "HGET x a",
+        "CONFIG SET hash-max-listpack-value 1k", "CONFIG GET hash-max-ziplist-value", "CONFIG SET hash-max-listpack-entries -1",
+        "CONFIG SET hash-max-listpack-entries x", "CONFIG SET hash-max-listpack-entries 0", "HSET z a 1", "OBJECT ENCODING z",
+        "CONFIG SET hash-max-listpack-entries 512", "CONFIG SET hash-max-listpack-value 64", "~CONFIG GET hash-max-*",
+    ],
     "list": [
         "RPUSH l a b c", "LPUSH l z y", "LRANGE l 0 -1", "LRANGE l -2 100", "LRANGE l 5 1", "LLEN l", "LINDEX l 0",
         "LINDEX l -1", "LINDEX l 99", "LSET l 1 Z", "LSET l 99 x", "LSET nokey 0 x", "LINSERT l BEFORE a A",

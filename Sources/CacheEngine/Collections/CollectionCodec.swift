@@ -8,13 +8,14 @@ enum CollectionCodec {
         return bytes
     }
 
-    /// Decodes a collection of `kind`; nil for a malformed encoding or a string kind.
-    static func decode(kind: ValueKind, _ bytes: UnsafeRawBufferPointer) -> CollectionValue? {
+    /// Decodes a collection of `kind`; nil for a malformed encoding or a string kind. A hash
+    /// takes the encoding `hashLimits` give its size.
+    static func decode(kind: ValueKind, _ bytes: UnsafeRawBufferPointer, hashLimits: HashEncodingLimits) -> CollectionValue? {
         var reader = CollectionReader(bytes)
         let value: CollectionValue?
         switch kind {
         case .string: return nil
-        case .hash: value = HashValue.decode(&reader)
+        case .hash: value = HashValue.decode(&reader, limits: hashLimits)
         case .list: value = ListValue.decode(&reader)
         case .set: value = SetValue.decode(&reader)
         case .zset: value = SortedSetValue.decode(&reader)

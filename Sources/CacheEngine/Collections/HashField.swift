@@ -28,33 +28,25 @@ struct HashField: IndexedElement {
         }
     }
 
-    /// The field's bytes and the stored value's, valid during `body` only.
+    /// The field and its value where they lie, valid during `body` only.
     @inline(__always)
-    private func withParts<R>(_ body: (_ field: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, _ compressed: Bool) -> R) -> R {
+    func withView<R>(_ body: (HashFieldView) -> R) -> R {
         storage.withUnsafeBytes { bytes in
             let (tag, headerLength) = LengthTag.read(bytes, at: 0)
             let fieldEnd = headerLength + tag >> 1
-            return body(UnsafeRawBufferPointer(rebasing: bytes[headerLength..<fieldEnd]),
-                        UnsafeRawBufferPointer(rebasing: bytes[fieldEnd...]), tag & 1 == 1)
+            return body(HashFieldView(field: UnsafeRawBufferPointer(rebasing: bytes[headerLength..<fieldEnd]),
+                                      storedValue: UnsafeRawBufferPointer(rebasing: bytes[fieldEnd...]), compressed: tag & 1 == 1))
         }
     }
 
     @inline(__always)
     func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
-        withParts { field, _, _ in body(field) }
+        withView { body($0.field) }
     }
 
-    /// Calls `body` with the value as clients see it: in place when stored plain, else
-    /// decompressed into a temporary buffer.
+    /// Calls `body` with the value as clients see it (see `HashFieldView.withValueBytes`).
     func withValueBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
-        withParts { _, stored, compressed in
-            guard compressed else { return body(stored) }
-            let length = Int(stored.loadUnaligned(as: UInt32.self))
-            return withUnsafeTemporaryAllocation(byteCount: length, alignment: 1) { restored in
-                ValueCompressor.decompress(stored, into: restored)
-                return body(UnsafeRawBufferPointer(restored))
-            }
-        }
+        withView { $0.withValueBytes(body) }
     }
 
     var field: [UInt8] { withKeyBytes { Array($0) } }
@@ -62,10 +54,7 @@ struct HashField: IndexedElement {
     /// The value as clients see it, in an array of its own.
     var value: [UInt8] { withValueBytes { Array($0) } }
 
-    /// The value's length as clients see it.
-    var valueCount: Int {
-        withParts { _, stored, compressed in compressed ? Int(stored.loadUnaligned(as: UInt32.self)) : stored.count }
-    }
+    var valueCount: Int { withView { $0.valueCount } }
 
     var fieldCount: Int { withKeyBytes { $0.count } }
 

@@ -18,7 +18,7 @@ extension Engine {
 
     func hsetnx(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         let added = try mutate(argv[1], HashValue.init, create: true, now: now) { hash in
-            guard hash.field(argv[2]) == nil else { return false }
+            guard !hash.contains(argv[2]) else { return false }
             return setField(hash, argv[2], argv[3])
         } ?? false
         if added { notify(.hash, "hset", argv[1]) }
@@ -26,9 +26,8 @@ extension Engine {
     }
 
     func hget(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
-        if let field = try readable(argv[1], HashValue.self, now: now)?.field(argv[2]) {
-            field.withValueBytes { writer.bulk($0) }
-        } else {
+        let hash = try readable(argv[1], HashValue.self, now: now)
+        if hash?.withField(argv[2], { view in view.withValueBytes { writer.bulk($0) } }) == nil {
             writer.null()
         }
     }
@@ -37,7 +36,7 @@ extension Engine {
         let hash = try readable(argv[1], HashValue.self, now: now)
         writer.arrayHeader(argv.count - 2)
         for index in 2..<argv.count {
-            if let field = hash?.field(argv[index]) { field.withValueBytes { writer.bulk($0) } } else { writer.null() }
+            if hash?.withField(argv[index], { view in view.withValueBytes { writer.bulk($0) } }) == nil { writer.null() }
         }
     }
 
@@ -50,7 +49,7 @@ extension Engine {
     }
 
     func hexists(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
-        writer.integer(try readable(argv[1], HashValue.self, now: now)?.field(argv[2]) == nil ? 0 : 1)
+        writer.integer(try readable(argv[1], HashValue.self, now: now)?.contains(argv[2]) == true ? 1 : 0)
     }
 
     func hlen(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
@@ -58,14 +57,17 @@ extension Engine {
     }
 
     func hstrlen(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
-        writer.integer(try readable(argv[1], HashValue.self, now: now)?.field(argv[2])?.valueCount ?? 0)
+        writer.integer(try readable(argv[1], HashValue.self, now: now)?.withField(argv[2]) { $0.valueCount } ?? 0)
     }
 
     /// Sets `field` of `hash` to `value`, compressed when that pays; returns whether the
     /// field is new.
     func setField(_ hash: HashValue, _ field: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool {
-        if let compressed = compressor.compress(value) { return hash.set(field, storedValue: compressed, compressed: true) }
-        return hash.set(field, storedValue: value, compressed: false)
+        let limits = configuration.hashEncoding
+        if let compressed = compressor.compress(value) {
+            return hash.set(field, storedValue: compressed, compressed: true, valueCount: value.count, limits: limits)
+        }
+        return hash.set(field, storedValue: value, compressed: false, valueCount: value.count, limits: limits)
     }
 
     enum HashPart { case keys, values, all }
@@ -76,19 +78,18 @@ extension Engine {
             if part == .all { writer.mapHeader(0) } else { writer.arrayHeader(0) }
             return
         }
-        let fields = hash.fields
         switch part {
         case .keys:
-            writer.arrayHeader(fields.count)
-            for field in fields { field.withKeyBytes { writer.bulk($0) } }
+            writer.arrayHeader(hash.count)
+            hash.forEach { writer.bulk($0.field) }
         case .values:
-            writer.arrayHeader(fields.count)
-            for field in fields { field.withValueBytes { writer.bulk($0) } }
+            writer.arrayHeader(hash.count)
+            hash.forEach { view in view.withValueBytes { writer.bulk($0) } }
         case .all:
-            writer.mapHeader(fields.count)
-            for field in fields {
-                field.withKeyBytes { writer.bulk($0) }
-                field.withValueBytes { writer.bulk($0) }
+            writer.mapHeader(hash.count)
+            hash.forEach { view in
+                writer.bulk(view.field)
+                view.withValueBytes { writer.bulk($0) }
             }
         }
     }
@@ -104,7 +105,7 @@ extension Engine {
             }
             let (sum, overflow) = current.addingReportingOverflow(increment)
             guard !overflow else { throw CommandError(ErrorReply.overflow) }
-            hash.set(Array(field), Array(String(sum).utf8))
+            hash.set(Array(field), Array(String(sum).utf8), limits: configuration.hashEncoding)
             return sum
         } ?? Int64(0)
         notify(.hash, "hincrby", argv[1])
@@ -126,7 +127,7 @@ extension Engine {
             let sum = current + increment
             guard sum.isFinite else { throw CommandError(ErrorReply.nanOrInfinity) }
             let text = NumberFormatting.humanLongDouble(sum)
-            hash.set(Array(field), text)
+            hash.set(Array(field), text, limits: configuration.hashEncoding)
             return text
         } ?? [UInt8]()
         notify(.hash, "hincrbyfloat", argv[1])

@@ -20,6 +20,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var keyspaceEvents: KeyspaceEventClasses
     /// `hll-sparse-max-bytes`: the longest a HyperLogLog is kept in the sparse encoding.
     public var hyperLogLogSparseMaxBytes: Int
+    /// `hash-max-listpack-entries` and `hash-max-listpack-value`.
+    public var hashEncoding: HashEncodingLimits
 
     /// The threshold chosen by measurement (bench/compression.py, in bench/RESULTS.md): JSON-like
     /// values of 256 bytes and less never compressed by an eighth, values of 512 bytes always
@@ -30,8 +32,9 @@ public struct EngineConfiguration: Sendable, Equatable {
         protoMaxBulkLength: Int = 512 * 1024 * 1024, maxMemory: Int = 0, evictionPolicy: EvictionPolicy = .allkeysLRU,
         evictionSamples: Int = 5, lfuLogFactor: Int = 10, lfuDecayTime: Int = 1,
         compressionThreshold: Int = EngineConfiguration.defaultCompressionThreshold, keyspaceEvents: KeyspaceEventClasses = [],
-        hyperLogLogSparseMaxBytes: Int = 3000
+        hyperLogLogSparseMaxBytes: Int = 3000, hashEncoding: HashEncodingLimits = HashEncodingLimits()
     ) {
+        self.hashEncoding = hashEncoding
         self.keyspaceEvents = keyspaceEvents
         self.hyperLogLogSparseMaxBytes = hyperLogLogSparseMaxBytes
         self.protoMaxBulkLength = protoMaxBulkLength

@@ -35,6 +35,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var evictionSamples = 5
     /// `hll-sparse-max-bytes`.
     public var hyperLogLogSparseMaxBytes = 3000
+    /// `hash-max-listpack-entries`, `hash-max-listpack-value` (and their Redis 6 names,
+    /// `hash-max-ziplist-*`).
+    public var hashEncoding = HashEncodingLimits()
     /// `lfu-log-factor`, `lfu-decay-time`.
     public var lfuLogFactor = 10
     public var lfuDecayTime = 1
@@ -136,7 +139,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             protoMaxBulkLength: protoMaxBulkLength, maxMemory: maxMemory, evictionPolicy: evictionPolicy,
             evictionSamples: evictionSamples, lfuLogFactor: lfuLogFactor, lfuDecayTime: lfuDecayTime,
             compressionThreshold: compressionThreshold, keyspaceEvents: keyspaceEvents,
-            hyperLogLogSparseMaxBytes: hyperLogLogSparseMaxBytes)
+            hyperLogLogSparseMaxBytes: hyperLogLogSparseMaxBytes, hashEncoding: hashEncoding)
     }
 }
 
@@ -266,6 +269,18 @@ extension ServerConfiguration {
         }),
         Directive(name: "hll-sparse-max-bytes", mutable: true, get: { String($0.hyperLogLogSparseMaxBytes) }, set: { config, values throws(DirectiveValueError) in
             config.hyperLogLogSparseMaxBytes = try memory(values, in: 0...Int(Int32.max))
+        }),
+        Directive(name: "hash-max-listpack-entries", mutable: true, get: { String($0.hashEncoding.maxPackedEntries) }, set: { config, values throws(DirectiveValueError) in
+            config.hashEncoding.maxPackedEntries = try integer(values, in: 0...Int.max)
+        }),
+        Directive(name: "hash-max-listpack-value", mutable: true, get: { String($0.hashEncoding.maxPackedValue) }, set: { config, values throws(DirectiveValueError) in
+            config.hashEncoding.maxPackedValue = try memory(values, in: 0...Int.max)
+        }),
+        Directive(name: "hash-max-ziplist-entries", mutable: true, get: { String($0.hashEncoding.maxPackedEntries) }, set: { config, values throws(DirectiveValueError) in
+            config.hashEncoding.maxPackedEntries = try integer(values, in: 0...Int.max)
+        }),
+        Directive(name: "hash-max-ziplist-value", mutable: true, get: { String($0.hashEncoding.maxPackedValue) }, set: { config, values throws(DirectiveValueError) in
+            config.hashEncoding.maxPackedValue = try memory(values, in: 0...Int.max)
         }),
         Directive(name: "maxmemory-samples", mutable: true, get: { String($0.evictionSamples) }, set: { config, values throws(DirectiveValueError) in
             config.evictionSamples = try integer(values, in: 1...64)
