@@ -1,14 +1,22 @@
-/// A sorted set: a member→score index plus a skip list ordered by (score, member) with spans,
+/// A sorted set: a member→node index plus a skip list ordered by (score, member) with spans,
 /// as in Redis's t_zset.c (after Pugh, "Skip Lists: A Probabilistic Alternative to Balanced
 /// Trees", 1990): insert, delete, rank, element-at-rank and the start of a score or lex range
 /// are all O(log n) expected.
+///
+/// The index is an `IndexedTable` of the nodes themselves, found by the member bytes each node
+/// carries: 8 bytes and a share of 8-byte slots per member, where a dictionary from a member
+/// array to its score cost a second copy of the reference and 16-byte buckets.
 final class SortedSetValue: CollectionValue {
     static let maxLevel = 32
     /// Pugh's p = 1/4, as Redis uses: an average of 1.33 levels per node.
     static let levelProbability: UInt64 = UInt64.max / 4
+    /// The levels the header starts with: a set reaches a fifth level with probability
+    /// 1 - (1 - 4^-4)^n, so a small set keeps a small header, and a large one swaps it once
+    /// for one of `maxLevel` levels.
+    static let initialHeaderLevels = 4
 
-    private(set) var scores: [ByteKey: Double] = [:]
-    let header = SkipNode.make(member: [], score: 0, level: SortedSetValue.maxLevel)
+    private(set) var index = IndexedTable<SkipNode>()
+    private(set) var header = SkipNode.make(member: [], score: 0, level: SortedSetValue.initialHeaderLevels)
     private(set) var tail: SkipNode?
     private var level = 1
     /// Levels are drawn from a generator of the set's own: deterministic, no clock, no global
@@ -16,7 +24,7 @@ final class SortedSetValue: CollectionValue {
     private var random = SplitMix64(seed: 0x5EED_5E75)
 
     init() {
-        super.init(footprint: Self.objectCost + Self.maxLevel * 16)
+        super.init(footprint: Self.objectCost + Self.nodeCost(member: 0, level: Self.initialHeaderLevels))
     }
 
     deinit {
@@ -30,52 +38,79 @@ final class SortedSetValue: CollectionValue {
         }
     }
 
-    override var count: Int { scores.count }
+    override var count: Int { index.count }
     override var kind: ValueKind { .zset }
     override var encodingName: String {
-        scores.count <= 128 && !scores.keys.contains { $0.bytes.count > 64 } ? "listpack" : "skiplist"
+        index.count <= 128 && !index.elements.contains { $0.memberLength > 64 } ? "listpack" : "skiplist"
     }
 
-    /// A member's bytes, its node (object header, the node's header and 16 bytes per level in
-    /// one allocation, as malloc rounds it) and its entry in the score index.
+    /// One node's allocation as malloc rounds it: the fixed part, 16 bytes per level and the
+    /// member's bytes in 16-byte units.
+    static func nodeCost(member: Int, level: Int) -> Int {
+        (SkipNode.fixedBytes + 16 * (level + (member + 15) / 16) + 8 + 15) & ~15
+    }
+
+    /// A member's node and its place in the index.
     static func cost(member: Int, level: Int) -> Int {
-        elementCost(member) + ((48 + 16 * level + 8 + 15) & ~15) + 32
+        nodeCost(member: member, level: level) + indexedKeyCost
     }
 
     var first: SkipNode? { header[level: 0].forward }
 
-    func score(of member: [UInt8]) -> Double? { scores[ByteKey(member)] }
+    func score(of member: [UInt8]) -> Double? { index[member]?.score }
+
+    func score(of member: UnsafeRawBufferPointer) -> Double? { index[member]?.score }
 
     // MARK: Updates
 
     /// Adds a member or changes its score. Returns whether the member is new.
     @discardableResult
     func set(_ member: [UInt8], score: Double) -> Bool {
-        // One hash lookup for both cases: the index takes the new score at once.
-        guard let old = scores.updateValue(score, forKey: ByteKey(member)) else {
-            let node = insert(member: member, score: score)
-            footprint += Self.cost(member: member.count, level: node.levelCount)
+        member.withUnsafeBytes { set($0, score: score) }
+    }
+
+    @discardableResult
+    func set(_ member: UnsafeRawBufferPointer, score: Double) -> Bool {
+        guard let node = index[member] else {
+            let inserted = insert(member: member, score: score)
+            index.insert(member) { inserted }
+            footprint += Self.cost(member: member.count, level: inserted.levelCount)
             return true
         }
-        guard old != score else { return false }
-        let removed = delete(member: member, score: old)
+        guard node.score != score else { return false }
+        // Where the node keeps its place in the order, only its score changes (Redis's
+        // zslUpdateScore does the same).
+        let afterPrevious = node.backward.map { Self.precedes($0, score, member) } ?? true
+        let beforeNext = node[level: 0].forward.map { !Self.precedes($0, score, member) } ?? true
+        if afterPrevious && beforeNext {
+            node.score = score
+            return false
+        }
+        delete(node)
         let inserted = insert(member: member, score: score)
+        index.upsert(member) { inserted }
         footprint += Self.cost(member: member.count, level: inserted.levelCount)
-            - Self.cost(member: member.count, level: removed?.levelCount ?? inserted.levelCount)
+            - Self.cost(member: member.count, level: node.levelCount)
         return false
     }
 
     @discardableResult
     func remove(_ member: [UInt8]) -> Bool {
-        guard let score = scores.removeValue(forKey: ByteKey(member)) else { return false }
-        if let node = delete(member: member, score: score) {
-            footprint -= Self.cost(member: member.count, level: node.levelCount)
-        }
+        member.withUnsafeBytes { remove($0) }
+    }
+
+    @discardableResult
+    func remove(_ member: UnsafeRawBufferPointer) -> Bool {
+        guard let node = index.remove(member) else { return false }
+        delete(node)
+        footprint -= Self.cost(member: member.count, level: node.levelCount)
         return true
     }
 
-    private static func precedes(_ node: SkipNode, _ score: Double, _ member: [UInt8]) -> Bool {
-        node.score < score || (node.score == score && node.member.lexicographicallyPrecedes(member))
+    /// Whether `node` sorts before (score, member).
+    @inline(__always)
+    private static func precedes(_ node: SkipNode, _ score: Double, _ member: UnsafeRawBufferPointer) -> Bool {
+        node.score < score || (node.score == score && node.memberPrecedes(member))
     }
 
     private func randomLevel() -> Int {
@@ -84,11 +119,22 @@ final class SortedSetValue: CollectionValue {
         return level
     }
 
+    /// Swaps the header for one of `maxLevel` levels, its links carried over.
+    private func growHeader() {
+        let grown = SkipNode.make(member: [], score: 0, level: Self.maxLevel)
+        for index in 0..<header.levelCount { grown[level: index] = header[level: index] }
+        footprint += Self.nodeCost(member: 0, level: Self.maxLevel) - Self.nodeCost(member: 0, level: header.levelCount)
+        header.unlinkAll()
+        header = grown
+    }
+
+    /// Links a new node for (score, member), which must not be in the list yet.
     @discardableResult
-    private func insert(member: [UInt8], score: Double) -> SkipNode {
+    private func insert(member: UnsafeRawBufferPointer, score: Double) -> SkipNode {
+        let countBefore = index.count
         // The per-level predecessors and ranks live on the stack, as in Redis's zslInsert: two
         // heap arrays per insert were an allocation and a free each.
-        withUnsafeTemporaryAllocation(of: Unmanaged<SkipNode>.self, capacity: Self.maxLevel) { update in
+        return withUnsafeTemporaryAllocation(of: Unmanaged<SkipNode>.self, capacity: Self.maxLevel) { update in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: Self.maxLevel) { rank in
                 var node = header
                 for index in stride(from: level - 1, through: 0, by: -1) {
@@ -101,10 +147,19 @@ final class SortedSetValue: CollectionValue {
                 }
                 let newLevel = randomLevel()
                 if newLevel > level {
+                    if newLevel > header.levelCount {
+                        // The old header may be a predecessor in `update`; the new one takes
+                        // its place there.
+                        let old = header
+                        growHeader()
+                        for index in 0..<level where update[index].takeUnretainedValue() === old {
+                            update[index] = Unmanaged.passUnretained(header)
+                        }
+                    }
                     for index in level..<newLevel {
                         rank[index] = 0
                         update[index] = Unmanaged.passUnretained(header)
-                        header[level: index].span = scores.count - 1
+                        header[level: index].span = countBefore
                     }
                     level = newLevel
                 }
@@ -125,44 +180,51 @@ final class SortedSetValue: CollectionValue {
         }
     }
 
-    @discardableResult
-    private func delete(member: [UInt8], score: Double) -> SkipNode? {
-        withUnsafeTemporaryAllocation(of: Unmanaged<SkipNode>.self, capacity: Self.maxLevel) { update in
-            var node = header
-            for index in stride(from: level - 1, through: 0, by: -1) {
-                while let next = node[level: index].forward, Self.precedes(next, score, member) { node = next }
-                update[index] = Unmanaged.passUnretained(node)
-            }
-            guard let target = node[level: 0].forward, target.score == score, target.member == member else { return nil }
-            for index in 0..<level {
-                let predecessor = update[index].takeUnretainedValue()
-                if predecessor[level: index].forward === target {
-                    predecessor[level: index].span += target[level: index].span - 1
-                    predecessor[level: index].forward = target[level: index].forward
-                } else {
-                    predecessor[level: index].span -= 1
+    /// Unlinks `target`, which must be in the list.
+    private func delete(_ target: SkipNode) {
+        let score = target.score
+        target.withMember { member in
+            withUnsafeTemporaryAllocation(of: Unmanaged<SkipNode>.self, capacity: Self.maxLevel) { update in
+                var node = header
+                for index in stride(from: level - 1, through: 0, by: -1) {
+                    while let next = node[level: index].forward, Self.precedes(next, score, member) { node = next }
+                    update[index] = Unmanaged.passUnretained(node)
+                }
+                precondition(node[level: 0].forward === target, "a node being deleted is in its list")
+                for index in 0..<level {
+                    let predecessor = update[index].takeUnretainedValue()
+                    if predecessor[level: index].forward === target {
+                        predecessor[level: index].span += target[level: index].span - 1
+                        predecessor[level: index].forward = target[level: index].forward
+                    } else {
+                        predecessor[level: index].span -= 1
+                    }
                 }
             }
-            if let next = target[level: 0].forward { next.backward = target.backward } else { tail = target.backward }
-            while level > 1 && header[level: level - 1].forward == nil { level -= 1 }
-            return target
         }
+        if let next = target[level: 0].forward { next.backward = target.backward } else { tail = target.backward }
+        while level > 1 && header[level: level - 1].forward == nil { level -= 1 }
     }
 
     // MARK: Queries
 
     /// The 0-based rank of a member in ascending order.
     func rank(of member: [UInt8]) -> Int? {
-        guard let score = scores[ByteKey(member)] else { return nil }
+        member.withUnsafeBytes { rank(of: $0) }
+    }
+
+    func rank(of member: UnsafeRawBufferPointer) -> Int? {
+        guard let target = index[member] else { return nil }
+        let score = target.score
         var rank = 0
         var node = header
         for index in stride(from: level - 1, through: 0, by: -1) {
             while let next = node[level: index].forward,
-                  next.score < score || (next.score == score && !member.lexicographicallyPrecedes(next.member)) {
+                  next.score < score || (next.score == score && !next.withMember({ ByteOrder.precedes(member, $0) })) {
                 rank += node[level: index].span
                 node = next
             }
-            if node !== header && node.member == member { return rank - 1 }
+            if node === target { return rank - 1 }
         }
         return nil
     }
@@ -205,8 +267,8 @@ final class SortedSetValue: CollectionValue {
 
     func firstNode(above bound: ScoreBound) -> SkipNode? { firstNode { !bound.admitsFromBelow($0.score) } }
     func lastNode(below bound: ScoreBound) -> SkipNode? { lastNode { bound.admitsFromAbove($0.score) } }
-    func firstNode(above bound: LexBound) -> SkipNode? { firstNode { !bound.admitsFromBelow($0.member) } }
-    func lastNode(below bound: LexBound) -> SkipNode? { lastNode { bound.admitsFromAbove($0.member) } }
+    func firstNode(above bound: LexBound) -> SkipNode? { firstNode { node in node.withMember { !bound.admitsFromBelow($0) } } }
+    func lastNode(below bound: LexBound) -> SkipNode? { lastNode { node in node.withMember { bound.admitsFromAbove($0) } } }
 
     // MARK: Encoding
 
@@ -214,7 +276,7 @@ final class SortedSetValue: CollectionValue {
         bytes.appendUVarint(count)
         var node = first
         while let current = node {
-            bytes.appendBlob(current.member)
+            current.withMember { bytes.appendBlob($0) }
             bytes.appendLittleEndian(current.score.bitPattern)
             node = current[level: 0].forward
         }
@@ -283,22 +345,26 @@ enum LexBound {
     }
 
     /// As a minimum: whether `member` is at or past it.
-    func admitsFromBelow(_ member: [UInt8]) -> Bool {
+    func admitsFromBelow(_ member: UnsafeRawBufferPointer) -> Bool {
         switch self {
         case .minusInfinity: true
         case .plusInfinity: false
-        case .inclusive(let bound): !member.lexicographicallyPrecedes(bound)
-        case .exclusive(let bound): bound.lexicographicallyPrecedes(member)
+        case .inclusive(let bound): bound.withUnsafeBytes { !ByteOrder.precedes(member, $0) }
+        case .exclusive(let bound): bound.withUnsafeBytes { ByteOrder.precedes($0, member) }
         }
     }
 
     /// As a maximum: whether `member` is at or before it.
-    func admitsFromAbove(_ member: [UInt8]) -> Bool {
+    func admitsFromAbove(_ member: UnsafeRawBufferPointer) -> Bool {
         switch self {
         case .minusInfinity: false
         case .plusInfinity: true
-        case .inclusive(let bound): !bound.lexicographicallyPrecedes(member)
-        case .exclusive(let bound): member.lexicographicallyPrecedes(bound)
+        case .inclusive(let bound): bound.withUnsafeBytes { !ByteOrder.precedes($0, member) }
+        case .exclusive(let bound): bound.withUnsafeBytes { ByteOrder.precedes(member, $0) }
         }
     }
+
+    func admitsFromBelow(_ member: [UInt8]) -> Bool { member.withUnsafeBytes { admitsFromBelow($0) } }
+
+    func admitsFromAbove(_ member: [UInt8]) -> Bool { member.withUnsafeBytes { admitsFromAbove($0) } }
 }

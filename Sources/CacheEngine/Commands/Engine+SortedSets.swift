@@ -9,14 +9,14 @@ extension Engine {
             writer.arrayHeader(nodes.count)
             for node in nodes {
                 writer.arrayHeader(2)
-                writer.bulk(node.member)
+                node.withMember { writer.bulk($0) }
                 writer.double(node.score)
             }
             return
         }
         writer.arrayHeader(nodes.count * (withScores ? 2 : 1))
         for node in nodes {
-            writer.bulk(node.member)
+            node.withMember { writer.bulk($0) }
             if withScores { writer.double(node.score) }
         }
     }
@@ -53,7 +53,7 @@ extension Engine {
             var added = 0
             var updated = 0
             for (offset, position) in stride(from: index, to: argv.count, by: 2).enumerated() {
-                let member = Array(argv[position + 1])
+                let member = argv[position + 1]
                 var score = scores[offset]
                 if let current = set.score(of: member) {
                     if nx { continue }
@@ -90,7 +90,7 @@ extension Engine {
     func zincrby(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         let increment = try Self.float(argv[2])
         let score = try mutate(argv[1], SortedSetValue.init, create: true, now: now) { set throws(CommandError) -> Double in
-            let member = Array(argv[3])
+            let member = argv[3]
             let score = (set.score(of: member) ?? 0) + increment
             guard !score.isNaN else { throw CommandError("ERR resulting score is not a number (NaN)") }
             set.set(member, score: score)
@@ -103,14 +103,14 @@ extension Engine {
 
     func zrem(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         let removed = try mutate(argv[1], SortedSetValue.init, create: false, now: now) { set in
-            (2..<argv.count).reduce(0) { $0 + (set.remove(Array(argv[$1])) ? 1 : 0) }
+            (2..<argv.count).reduce(0) { $0 + (set.remove(argv[$1]) ? 1 : 0) }
         } ?? 0
         if removed > 0 { notify(.zset, "zrem", argv[1]) }
         writer.integer(removed)
     }
 
     func zscore(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
-        if let score = try readable(argv[1], SortedSetValue.self, now: now)?.score(of: Array(argv[2])) {
+        if let score = try readable(argv[1], SortedSetValue.self, now: now)?.score(of: argv[2]) {
             writer.double(score)
         } else {
             writer.null()
@@ -249,7 +249,7 @@ extension Engine {
         case .lex:
             let (low, high) = request.reverse ? try lexRange(stop, start) : try lexRange(start, stop)
             return walk(request, from: request.reverse ? set.lastNode(below: high) : set.firstNode(above: low)) { node in
-                request.reverse ? low.admitsFromBelow(node.member) : high.admitsFromAbove(node.member)
+                node.withMember { request.reverse ? low.admitsFromBelow($0) : high.admitsFromAbove($0) }
             }
         }
     }
@@ -370,14 +370,14 @@ extension Engine {
         var matching: [SkipNode] = []
         var node = try readable(argv[1], SortedSetValue.self, now: now)?.first
         while let current = node {
-            if Self.matches(pattern, current.member) { matching.append(current) }
+            if pattern.map({ pattern in current.withMember { GlobPattern.matches(pattern, $0) } }) ?? true { matching.append(current) }
             node = current[level: 0].forward
         }
         writer.arrayHeader(2)
         writer.bulk("0")
         writer.arrayHeader(matching.count * 2)
         for node in matching {
-            writer.bulk(node.member)
+            node.withMember { writer.bulk($0) }
             // ZSCAN sends scores as strings in both protocols.
             writer.bulk(RESPWriter.formatDouble(node.score))
         }
@@ -392,7 +392,7 @@ extension Engine {
         let result = SortedSetValue()
         // Bounds are checked even when the source is missing, as Redis does.
         for node in try Self.select(source ?? SortedSetValue(), request, argv[3], argv[4]) {
-            result.set(node.member, score: node.score)
+            node.withMember { result.set($0, score: node.score) }
         }
         writer.integer(storeSortedSet(result, at: argv[1], event: "zrangestore", now: now))
     }
@@ -404,7 +404,7 @@ extension Engine {
                 writer.null()
                 return
             }
-            writer.bulk(set.node(atRank: Int.random(in: 0..<set.count, using: &random))!.member)
+            set.node(atRank: Int.random(in: 0..<set.count, using: &random))!.withMember { writer.bulk($0) }
             return
         }
         guard argv.count <= 4 else { throw .syntax }
