@@ -1,5 +1,5 @@
 """Bytes per element of each collection type: 1,000 keys of each type with N elements
-(16-byte members, 16-byte hash values, integer scores), loaded over pipelined connections,
+(16-byte members, 16-byte hash values, integer scores; and sets of 7-digit integers), loaded over pipelined connections,
 measured from each server's RSS growth; and how close Ringcache's `used_memory` (its own
 estimate for collections) comes to that growth.
 
@@ -13,13 +13,15 @@ TYPES = {
     "hash": lambda key, indices: f"HSET {key} " + " ".join(f"field:{i:010d} value:{i:010d}" for i in indices),
     "list": lambda key, indices: f"RPUSH {key} " + " ".join(f"element:{i:08d}" for i in indices),
     "set": lambda key, indices: f"SADD {key} " + " ".join(f"member:{i:09d}" for i in indices),
+    # Integer members, which Redis keeps in an intset up to set-max-intset-entries (512).
+    "set of integers": lambda key, indices: f"SADD {key} " + " ".join(str(1_000_000 + 7 * i) for i in indices),
     "zset": lambda key, indices: f"ZADD {key} " + " ".join(f"{i} member:{i:09d}" for i in indices),
 }
 
 
 def measure(start, kind: str, keys: int, elements: int):
     # Elements go in batches of 100 per command, as a client building a collection would.
-    lines = [TYPES[kind](f"{kind}:{k}", range(first, min(first + 100, elements)))
+    lines = [TYPES[kind](f"{kind.replace(' ', '-')}:{k}", range(first, min(first + 100, elements)))
              for k in range(keys) for first in range(0, elements, 100)]
     with start() as server:
         client = server.client()

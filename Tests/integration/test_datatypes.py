@@ -74,6 +74,18 @@ SCRIPTS = {
         "CONFIG SET hash-max-listpack-entries x", "CONFIG SET hash-max-listpack-entries 0", "HSET z a 1", "OBJECT ENCODING z",
         "CONFIG SET hash-max-listpack-entries 512", "CONFIG SET hash-max-listpack-value 64", "~CONFIG GET hash-max-*",
     ],
+    # A set of integers is an intset as in Redis: sorted, so SMEMBERS compares in order.
+    "set encodings": [
+        "SADD s 5 -3 100 5", "OBJECT ENCODING s", "SMEMBERS s", "SADD s -70000 40000", "SMEMBERS s",
+        "SADD s 9223372036854775807 -9223372036854775808", "SMEMBERS s", "SISMEMBER s 5", "SISMEMBER s 05",
+        "SISMEMBER s x", "SMISMEMBER s 100 -3 0", "SREM s 100 7 x", "SMEMBERS s", "SRANDMEMBER s 10", "SCARD s",
+        "OBJECT ENCODING s", "SADD t 1 2 007", "OBJECT ENCODING t", "~SMEMBERS t", "SADD u 1 2 -0", "OBJECT ENCODING u",
+        "SADD v 1 +2", "OBJECT ENCODING v", "CONFIG SET set-max-intset-entries 3", "SADD w 1 2 3", "OBJECT ENCODING w",
+        "SADD w 4", "OBJECT ENCODING w", "SREM w 4", "OBJECT ENCODING w", "SINTERSTORE x s s", "OBJECT ENCODING x",
+        "SADD y 10 20", "SUNIONSTORE z y s", "OBJECT ENCODING z", "CONFIG SET set-max-intset-entries -1",
+        "CONFIG SET set-max-intset-entries 512", "CONFIG GET set-max-intset-entries", "SMOVE s y 5", "SMEMBERS y",
+        "SSCAN y 0", "SPOP y 10", "EXISTS y",
+    ],
     "list": [
         "RPUSH l a b c", "LPUSH l z y", "LRANGE l 0 -1", "LRANGE l -2 100", "LRANGE l 5 1", "LLEN l", "LINDEX l 0",
         "LINDEX l -1", "LINDEX l 99", "LSET l 1 Z", "LSET l 99 x", "LSET nokey 0 x", "LINSERT l BEFORE a A",

@@ -8,16 +8,16 @@ enum CollectionCodec {
         return bytes
     }
 
-    /// Decodes a collection of `kind`; nil for a malformed encoding or a string kind. A hash
-    /// takes the encoding `hashLimits` give its size.
-    static func decode(kind: ValueKind, _ bytes: UnsafeRawBufferPointer, hashLimits: HashEncodingLimits) -> CollectionValue? {
+    /// Decodes a collection of `kind`; nil for a malformed encoding or a string kind. A hash or
+    /// a set takes the encoding `configuration`'s limits give its contents.
+    static func decode(kind: ValueKind, _ bytes: UnsafeRawBufferPointer, configuration: EngineConfiguration) -> CollectionValue? {
         var reader = CollectionReader(bytes)
         let value: CollectionValue?
         switch kind {
         case .string: return nil
-        case .hash: value = HashValue.decode(&reader, limits: hashLimits)
+        case .hash: value = HashValue.decode(&reader, limits: configuration.hashEncoding)
         case .list: value = ListValue.decode(&reader)
-        case .set: value = SetValue.decode(&reader)
+        case .set: value = SetValue.decode(&reader, maxIntegers: configuration.setMaxIntsetEntries)
         case .zset: value = SortedSetValue.decode(&reader)
         }
         guard reader.isAtEnd else { return nil }

@@ -90,7 +90,7 @@ extension Engine {
 
     /// Stores a value decoded from a snapshot or a replication record.
     func storeDecoded(_ key: UnsafeRawBufferPointer, kind: ValueKind, encoded: UnsafeRawBufferPointer, expiry: Int64?, version: UInt64?, now: Int64) -> Bool {
-        guard let value = CollectionCodec.decode(kind: kind, encoded, hashLimits: configuration.hashEncoding) else { return false }
+        guard let value = CollectionCodec.decode(kind: kind, encoded, configuration: configuration) else { return false }
         deleteKey(key, now: now)
         let entry = Entry.allocate(key: key, valueLength: 8, expiry: expiry, kind: kind, clock: initialClock(now), version: version)
         entry.storeCollection(value)

@@ -319,7 +319,7 @@ extension Engine {
         let copied: Entry
         if original.isCollection {
             let encoded = CollectionCodec.encode(original.collection)
-            guard let value = encoded.withUnsafeBytes({ CollectionCodec.decode(kind: original.kind, $0, hashLimits: configuration.hashEncoding) }) else {
+            guard let value = encoded.withUnsafeBytes({ CollectionCodec.decode(kind: original.kind, $0, configuration: configuration) }) else {
                 preconditionFailure("a collection's portable form decodes")
             }
             copied = Entry.allocate(key: destination, valueLength: 8, expiry: original.expiryIfAny, kind: original.kind,

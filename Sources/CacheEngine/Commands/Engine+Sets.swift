@@ -4,7 +4,7 @@ import RESP
 extension Engine {
     func sadd(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         let added = try mutate(argv[1], SetValue.init, create: true, now: now) { set in
-            (2..<argv.count).reduce(0) { $0 + (set.insert(argv[$1]) ? 1 : 0) }
+            (2..<argv.count).reduce(0) { $0 + (set.insert(argv[$1], maxIntegers: configuration.setMaxIntsetEntries) ? 1 : 0) }
         } ?? 0
         if added > 0 { notify(.set, "sadd", argv[1]) }
         writer.integer(added)
@@ -29,9 +29,9 @@ extension Engine {
     }
 
     func smembers(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
-        let members = try readable(argv[1], SetValue.self, now: now)?.members ?? []
-        writer.setHeader(members.count)
-        for member in members { writer.bulk(member) }
+        let set = try readable(argv[1], SetValue.self, now: now)
+        writer.setHeader(set?.count ?? 0)
+        set?.forEachMember { writer.bulk($0) }
     }
 
     func scard(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
@@ -44,9 +44,15 @@ extension Engine {
         let requested = argv.count == 3 ? try Self.count(argv[2]) : nil
         let popped = try mutate(argv[1], SetValue.init, create: false, now: now) { set in
             var popped: [[UInt8]] = []
+            if let requested, requested >= set.count {
+                // The whole set, in its own order, as Redis's spopWithCountCommand answers.
+                set.forEachMember { popped.append(Array($0)) }
+                for member in popped { set.remove(member) }
+                return popped
+            }
             for _ in 0..<Swift.min(requested ?? 1, set.count) {
                 let position = Int.random(in: 0..<set.count, using: &random)
-                let member = set.members[position]
+                let member = set.member(at: position)
                 set.remove(member)
                 popped.append(member)
             }
@@ -77,7 +83,7 @@ extension Engine {
         guard let requested else {
             if let set {
                 let position = Int.random(in: 0..<set.count, using: &random)
-                writer.bulk(set.members[position])
+                writer.bulk(set.member(at: position))
             } else {
                 writer.null()
             }
@@ -85,7 +91,7 @@ extension Engine {
         }
         let positions = randomPositions(count: set?.count ?? 0, requested: requested)
         writer.arrayHeader(positions.count)
-        for position in positions { writer.bulk(set!.members[position]) }
+        for position in positions { writer.bulk(set!.member(at: position)) }
     }
 
     func smove(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
@@ -103,7 +109,7 @@ extension Engine {
             return
         }
         notify(.set, "srem", argv[1])
-        if try mutate(argv[2], SetValue.init, create: true, now: now, { $0.insert(member) }) == true {
+        if try mutate(argv[2], SetValue.init, create: true, now: now, { $0.insert(member, maxIntegers: configuration.setMaxIntsetEntries) }) == true {
             notify(.set, "sadd", argv[2])
         }
         writer.integer(1)
@@ -155,7 +161,7 @@ extension Engine {
     func setCombinationStore(_ argv: Argv, _ operation: SetOperation, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         let members = Self.combine(try sets(argv, 2..<argv.count, now: now), operation)
         let result = SetValue()
-        for member in members { result.insert(member) }
+        for member in members { result.insert(member, maxIntegers: configuration.setMaxIntsetEntries) }
         let existed = keyspace.findLive(argv[1], hash: keyspace.hash(argv[1]), now: now) != nil
         storeCollection(argv[1], result, now: now)
         if result.count > 0 {

@@ -22,6 +22,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var hyperLogLogSparseMaxBytes: Int
     /// `hash-max-listpack-entries` and `hash-max-listpack-value`.
     public var hashEncoding: HashEncodingLimits
+    /// `set-max-intset-entries`: the most integers a set keeps in its intset encoding.
+    public var setMaxIntsetEntries: Int
 
     /// The threshold chosen by measurement (bench/compression.py, in bench/RESULTS.md): JSON-like
     /// values of 256 bytes and less never compressed by an eighth, values of 512 bytes always
@@ -32,9 +34,11 @@ public struct EngineConfiguration: Sendable, Equatable {
         protoMaxBulkLength: Int = 512 * 1024 * 1024, maxMemory: Int = 0, evictionPolicy: EvictionPolicy = .allkeysLRU,
         evictionSamples: Int = 5, lfuLogFactor: Int = 10, lfuDecayTime: Int = 1,
         compressionThreshold: Int = EngineConfiguration.defaultCompressionThreshold, keyspaceEvents: KeyspaceEventClasses = [],
-        hyperLogLogSparseMaxBytes: Int = 3000, hashEncoding: HashEncodingLimits = HashEncodingLimits()
+        hyperLogLogSparseMaxBytes: Int = 3000, hashEncoding: HashEncodingLimits = HashEncodingLimits(),
+        setMaxIntsetEntries: Int = 512
     ) {
         self.hashEncoding = hashEncoding
+        self.setMaxIntsetEntries = setMaxIntsetEntries
         self.keyspaceEvents = keyspaceEvents
         self.hyperLogLogSparseMaxBytes = hyperLogLogSparseMaxBytes
         self.protoMaxBulkLength = protoMaxBulkLength

@@ -38,6 +38,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// `hash-max-listpack-entries`, `hash-max-listpack-value` (and their Redis 6 names,
     /// `hash-max-ziplist-*`).
     public var hashEncoding = HashEncodingLimits()
+    /// `set-max-intset-entries`.
+    public var setMaxIntsetEntries = 512
     /// `lfu-log-factor`, `lfu-decay-time`.
     public var lfuLogFactor = 10
     public var lfuDecayTime = 1
@@ -139,7 +141,8 @@ public struct ServerConfiguration: Sendable, Equatable {
             protoMaxBulkLength: protoMaxBulkLength, maxMemory: maxMemory, evictionPolicy: evictionPolicy,
             evictionSamples: evictionSamples, lfuLogFactor: lfuLogFactor, lfuDecayTime: lfuDecayTime,
             compressionThreshold: compressionThreshold, keyspaceEvents: keyspaceEvents,
-            hyperLogLogSparseMaxBytes: hyperLogLogSparseMaxBytes, hashEncoding: hashEncoding)
+            hyperLogLogSparseMaxBytes: hyperLogLogSparseMaxBytes, hashEncoding: hashEncoding,
+            setMaxIntsetEntries: setMaxIntsetEntries)
     }
 }
 
@@ -281,6 +284,9 @@ extension ServerConfiguration {
         }),
         Directive(name: "hash-max-ziplist-value", mutable: true, get: { String($0.hashEncoding.maxPackedValue) }, set: { config, values throws(DirectiveValueError) in
             config.hashEncoding.maxPackedValue = try memory(values, in: 0...Int.max)
+        }),
+        Directive(name: "set-max-intset-entries", mutable: true, get: { String($0.setMaxIntsetEntries) }, set: { config, values throws(DirectiveValueError) in
+            config.setMaxIntsetEntries = try integer(values, in: 0...Int.max)
         }),
         Directive(name: "maxmemory-samples", mutable: true, get: { String($0.evictionSamples) }, set: { config, values throws(DirectiveValueError) in
             config.evictionSamples = try integer(values, in: 1...64)
