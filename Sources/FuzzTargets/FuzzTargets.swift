@@ -58,9 +58,12 @@ public enum FuzzTargets {
     }
 
     /// Runs the requests in `bytes` on a fresh engine, a millisecond apart: every reply must be
-    /// one well-formed RESP value, whatever the command and arguments.
+    /// one well-formed RESP value, whatever the command and arguments. The packed encodings'
+    /// limits are small, so short inputs cross them both ways.
     public static func engineCommands(_ bytes: UnsafeRawBufferPointer) {
-        let engine = Engine(seed: 1, configuration: EngineConfiguration(protoMaxBulkLength: 1 << 20, maxMemory: 8 << 20))
+        let engine = Engine(seed: 1, configuration: EngineConfiguration(
+            protoMaxBulkLength: 1 << 20, maxMemory: 8 << 20,
+            hashEncoding: HashEncodingLimits(maxPackedEntries: 6, maxPackedValue: 12), setMaxIntsetEntries: 6))
         let table = CommandTable.shared
         var buffer = ByteBuffer(bytes: bytes)
         var parser = RESPCommandParser()
