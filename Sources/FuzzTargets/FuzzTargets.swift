@@ -63,7 +63,8 @@ public enum FuzzTargets {
     public static func engineCommands(_ bytes: UnsafeRawBufferPointer) {
         let engine = Engine(seed: 1, configuration: EngineConfiguration(
             protoMaxBulkLength: 1 << 20, maxMemory: 8 << 20,
-            hashEncoding: HashEncodingLimits(maxPackedEntries: 6, maxPackedValue: 12), setMaxIntsetEntries: 6))
+            hashEncoding: ListpackLimits(maxPackedEntries: 6, maxPackedValue: 12),
+            sortedSetEncoding: ListpackLimits(maxPackedEntries: 6, maxPackedValue: 12), setMaxIntsetEntries: 6))
         let table = CommandTable.shared
         var buffer = ByteBuffer(bytes: bytes)
         var parser = RESPCommandParser()

@@ -12,7 +12,7 @@ struct HashValueEncodingTests {
     @Test("agrees with an ordered model, and turns into a table once, past a limit", arguments: [1, 2, 3, 4])
     func model(seed: UInt64) {
         var random = SplitMix64(seed: seed)
-        let limits = HashEncodingLimits(maxPackedEntries: 16, maxPackedValue: 8)
+        let limits = ListpackLimits(maxPackedEntries: 16, maxPackedValue: 8)
         let hash = HashValue()
         var model: [(field: [UInt8], value: [UInt8])] = []
         var passedALimit = false
@@ -59,14 +59,14 @@ struct HashValueEncodingTests {
 
     @Test("is packed at most as large as the fields it holds, and a table of the same fields costs more")
     func footprint() {
-        let limits = HashEncodingLimits()
+        let limits = ListpackLimits.hashDefaults
         let packed = HashValue()
         let table = HashValue()
         for index in 0..<100 {
             let field = Array("field:\(index)".utf8)
             let value = [UInt8](repeating: UInt8(index), count: 16)
             packed.set(field, value, limits: limits)
-            table.set(field, value, limits: HashEncodingLimits(maxPackedEntries: 0))
+            table.set(field, value, limits: ListpackLimits(maxPackedEntries: 0, maxPackedValue: 64))
         }
         #expect(packed.encodingName == "listpack" && table.encodingName == "hashtable")
         // 100 entries of a 1-byte tag, a 1-byte length, 8-9 bytes of field and 16 of value,

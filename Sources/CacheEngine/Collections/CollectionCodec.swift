@@ -18,7 +18,7 @@ enum CollectionCodec {
         case .hash: value = HashValue.decode(&reader, limits: configuration.hashEncoding)
         case .list: value = ListValue.decode(&reader)
         case .set: value = SetValue.decode(&reader, maxIntegers: configuration.setMaxIntsetEntries)
-        case .zset: value = SortedSetValue.decode(&reader)
+        case .zset: value = SortedSetValue.decode(&reader, limits: configuration.sortedSetEncoding)
         }
         guard reader.isAtEnd else { return nil }
         return value

@@ -1,11 +1,14 @@
-/// When a hash moves from its packed encoding to the indexed table: Redis's
-/// `hash-max-listpack-entries` and `hash-max-listpack-value`, with redis-server 7's built-in
-/// defaults (its sample redis.conf lowers the entries to 128).
-public struct HashEncodingLimits: Sendable, Equatable {
+/// When a hash or a sorted set moves from its packed encoding to its table: Redis's
+/// `hash-max-listpack-entries` / `-value` and `zset-max-listpack-entries` / `-value`.
+public struct ListpackLimits: Sendable, Equatable {
     public var maxPackedEntries: Int
     public var maxPackedValue: Int
 
-    public init(maxPackedEntries: Int = 512, maxPackedValue: Int = 64) {
+    /// redis-server 7's built-in defaults (its sample redis.conf lowers the hash entries to 128).
+    public static let hashDefaults = ListpackLimits(maxPackedEntries: 512, maxPackedValue: 64)
+    public static let sortedSetDefaults = ListpackLimits(maxPackedEntries: 128, maxPackedValue: 64)
+
+    public init(maxPackedEntries: Int, maxPackedValue: Int) {
         self.maxPackedEntries = maxPackedEntries
         self.maxPackedValue = maxPackedValue
     }
@@ -13,7 +16,7 @@ public struct HashEncodingLimits: Sendable, Equatable {
 
 /// A hash: fields and their values, packed back to back while the hash is small
 /// (`PackedHashFields`, Redis's listpack) and in an indexed table of `HashField`s past
-/// `HashEncodingLimits`, once and for good, as Redis converts a listpack to a hashtable.
+/// `ListpackLimits`, once and for good, as Redis converts a listpack to a hashtable.
 final class HashValue: CollectionValue {
     private enum Storage {
         case packed(PackedHashFields)
@@ -100,7 +103,7 @@ final class HashValue: CollectionValue {
     /// which with the field's and the count decides the encoding, as in Redis.
     @discardableResult
     func set(_ field: UnsafeRawBufferPointer, storedValue: UnsafeRawBufferPointer, compressed: Bool, valueCount: Int,
-             limits: HashEncodingLimits) -> Bool {
+             limits: ListpackLimits) -> Bool {
         if case .packed(var packed) = storage {
             let fitsPacked = field.count <= limits.maxPackedValue && valueCount <= limits.maxPackedValue
             if fitsPacked {
@@ -146,7 +149,7 @@ final class HashValue: CollectionValue {
 
     /// Sets a field to a plain value (snapshots, HINCRBY's results).
     @discardableResult
-    func set(_ field: [UInt8], _ value: [UInt8], limits: HashEncodingLimits) -> Bool {
+    func set(_ field: [UInt8], _ value: [UInt8], limits: ListpackLimits) -> Bool {
         field.withUnsafeBytes { field in
             value.withUnsafeBytes { set(field, storedValue: $0, compressed: false, valueCount: $0.count, limits: limits) }
         }
@@ -179,7 +182,7 @@ final class HashValue: CollectionValue {
         }
     }
 
-    static func decode(_ reader: inout CollectionReader, limits: HashEncodingLimits) -> HashValue? {
+    static func decode(_ reader: inout CollectionReader, limits: ListpackLimits) -> HashValue? {
         guard let count = reader.uvarint() else { return nil }
         let hash = HashValue()
         for _ in 0..<count {

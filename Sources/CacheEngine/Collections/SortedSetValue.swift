@@ -6,6 +6,11 @@
 /// The index is an `IndexedTable` of the nodes themselves, found by the member bytes each node
 /// carries: 8 bytes and a share of 8-byte slots per member, where a dictionary from a member
 /// array to its score cost a second copy of the reference and 16-byte buckets.
+///
+/// A small set is packed instead (`PackedSortedSet`, Redis's listpack) until it passes
+/// `ListpackLimits`, then moves to the skip list for good, as Redis converts a listpack to a
+/// skiplist. Commands see one interface: scores and ranks by member, and members and scores
+/// by rank (`countWhile`, `forEach(ranks:reverse:)`).
 final class SortedSetValue: CollectionValue {
     static let maxLevel = 32
     /// Pugh's p = 1/4, as Redis uses: an average of 1.33 levels per node.
@@ -15,8 +20,11 @@ final class SortedSetValue: CollectionValue {
     /// for one of `maxLevel` levels.
     static let initialHeaderLevels = 4
 
+    /// The members while the set is packed; nil once it has moved to the skip list.
+    private var packed: PackedSortedSet? = PackedSortedSet()
     private(set) var index = IndexedTable<SkipNode>()
-    private(set) var header = SkipNode.make(member: [], score: 0, level: SortedSetValue.initialHeaderLevels)
+    /// Made when the set moves to the skip list.
+    private(set) lazy var header = SkipNode.make(member: [], score: 0, level: SortedSetValue.initialHeaderLevels)
     private(set) var tail: SkipNode?
     private var level = 1
     /// Levels are drawn from a generator of the set's own: deterministic, no clock, no global
@@ -24,10 +32,11 @@ final class SortedSetValue: CollectionValue {
     private var random = SplitMix64(seed: 0x5EED_5E75)
 
     init() {
-        super.init(footprint: Self.objectCost + Self.nodeCost(member: 0, level: Self.initialHeaderLevels))
+        super.init(footprint: Self.objectCost)
     }
 
     deinit {
+        guard packed == nil else { return }
         // Release the chain iteratively: a long chain of strong forward links would otherwise
         // be freed recursively and overflow the stack.
         var next = header[level: 0].forward
@@ -38,11 +47,11 @@ final class SortedSetValue: CollectionValue {
         }
     }
 
-    override var count: Int { index.count }
+    override var count: Int { packed?.count ?? index.count }
     override var kind: ValueKind { .zset }
-    override var encodingName: String {
-        index.count <= 128 && !index.elements.contains { $0.memberLength > 64 } ? "listpack" : "skiplist"
-    }
+    override var encodingName: String { packed != nil ? "listpack" : "skiplist" }
+
+    var isPacked: Bool { packed != nil }
 
     /// One node's allocation as malloc rounds it: the fixed part, 16 bytes per level and the
     /// member's bytes in 16-byte units.
@@ -57,20 +66,52 @@ final class SortedSetValue: CollectionValue {
 
     var first: SkipNode? { header[level: 0].forward }
 
-    func score(of member: [UInt8]) -> Double? { index[member]?.score }
+    func score(of member: [UInt8]) -> Double? { member.withUnsafeBytes { score(of: $0) } }
 
-    func score(of member: UnsafeRawBufferPointer) -> Double? { index[member]?.score }
+    func score(of member: UnsafeRawBufferPointer) -> Double? {
+        if let packed { return packed.score(of: member) }
+        return index[member]?.score
+    }
 
     // MARK: Updates
 
     /// Adds a member or changes its score. Returns whether the member is new.
     @discardableResult
-    func set(_ member: [UInt8], score: Double) -> Bool {
-        member.withUnsafeBytes { set($0, score: score) }
+    func set(_ member: [UInt8], score: Double, limits: ListpackLimits) -> Bool {
+        member.withUnsafeBytes { set($0, score: score, limits: limits) }
     }
 
     @discardableResult
-    func set(_ member: UnsafeRawBufferPointer, score: Double) -> Bool {
+    func set(_ member: UnsafeRawBufferPointer, score: Double, limits: ListpackLimits) -> Bool {
+        if var packed {
+            self.packed = nil
+            if member.count <= limits.maxPackedValue {
+                let added = packed.set(member, score: score)
+                if packed.count <= limits.maxPackedEntries {
+                    self.packed = packed
+                    footprint = Self.objectCost + Self.elementCost(packed.capacity)
+                } else {
+                    moveToSkipList(packed)
+                }
+                return added
+            }
+            moveToSkipList(packed)
+        }
+        return setInSkipList(member, score: score)
+    }
+
+    /// Links every packed member into the skip list, which the set keeps from now on.
+    private func moveToSkipList(_ packed: PackedSortedSet) {
+        self.packed = nil
+        footprint = Self.objectCost + Self.nodeCost(member: 0, level: header.levelCount)
+        packed.forEach(ranks: 0..<packed.count, reverse: false) { entry in
+            setInSkipList(entry.member, score: entry.score)
+            return true
+        }
+    }
+
+    @discardableResult
+    private func setInSkipList(_ member: UnsafeRawBufferPointer, score: Double) -> Bool {
         guard let node = index[member] else {
             let inserted = insert(member: member, score: score)
             index.insert(member) { inserted }
@@ -101,6 +142,13 @@ final class SortedSetValue: CollectionValue {
 
     @discardableResult
     func remove(_ member: UnsafeRawBufferPointer) -> Bool {
+        if var packed {
+            self.packed = nil
+            let removed = packed.remove(member)
+            self.packed = packed
+            footprint = Self.objectCost + Self.elementCost(packed.capacity)
+            return removed
+        }
         guard let node = index.remove(member) else { return false }
         delete(node)
         footprint -= Self.cost(member: member.count, level: node.levelCount)
@@ -214,6 +262,7 @@ final class SortedSetValue: CollectionValue {
     }
 
     func rank(of member: UnsafeRawBufferPointer) -> Int? {
+        if let packed { return packed.rank(of: member) }
         guard let target = index[member] else { return nil }
         let score = target.score
         var rank = 0
@@ -245,51 +294,68 @@ final class SortedSetValue: CollectionValue {
         return nil
     }
 
-    /// The first node that `isBelowRange` does not reject: where an ascending range starts.
-    /// `isBelowRange` must hold for a prefix of the order and fail after it.
-    func firstNode(notBelow isBelowRange: (SkipNode) -> Bool) -> SkipNode? {
+    /// How many of the lowest members `predicate` holds for; it must hold for a prefix of the
+    /// order and fail after it. With "below the range's start" that is the range's first rank;
+    /// with "not past its end", its end.
+    func countWhile(_ predicate: (ScoredMember) -> Bool) -> Int {
+        if let packed { return packed.countWhile(predicate) }
+        var rank = 0
         var node = header
         for index in stride(from: level - 1, through: 0, by: -1) {
-            while let next = node[level: index].forward, isBelowRange(next) { node = next }
+            while let next = node[level: index].forward, next.withMember({ predicate(ScoredMember(member: $0, score: next.score)) }) {
+                rank += node[level: index].span
+                node = next
+            }
         }
-        return node[level: 0].forward
+        return rank
     }
 
-    /// The last node `isNotAbove` accepts: where a descending range starts. It must hold for
-    /// a prefix of the order and fail after it.
-    func lastNode(notAbove isNotAbove: (SkipNode) -> Bool) -> SkipNode? {
-        var node = header
-        for index in stride(from: level - 1, through: 0, by: -1) {
-            while let next = node[level: index].forward, isNotAbove(next) { node = next }
+    /// Calls `body` with the members of `ranks` (ascending ranks), in ascending order or from
+    /// the highest down, until it returns false. `body` must not change the set.
+    func forEach(ranks: Range<Int>, reverse: Bool = false, _ body: (ScoredMember) -> Bool) {
+        let ranks = ranks.clamped(to: 0..<count)
+        if let packed {
+            packed.forEach(ranks: ranks, reverse: reverse, body)
+            return
         }
-        return node === header ? nil : node
+        guard !ranks.isEmpty, var node = node(atRank: reverse ? ranks.upperBound - 1 : ranks.lowerBound) else { return }
+        for _ in 0..<ranks.count {
+            let current = node
+            guard current.withMember({ body(ScoredMember(member: $0, score: current.score)) }) else { return }
+            guard let next = reverse ? current.backward : current[level: 0].forward else { return }
+            node = next
+        }
     }
 
-    func firstNode(above bound: ScoreBound) -> SkipNode? { firstNode { !bound.admitsFromBelow($0.score) } }
-    func lastNode(below bound: ScoreBound) -> SkipNode? { lastNode { bound.admitsFromAbove($0.score) } }
-    func firstNode(above bound: LexBound) -> SkipNode? { firstNode { node in node.withMember { !bound.admitsFromBelow($0) } } }
-    func lastNode(below bound: LexBound) -> SkipNode? { lastNode { node in node.withMember { bound.admitsFromAbove($0) } } }
+    /// The member at `rank` and its score.
+    func entry(atRank rank: Int) -> (member: [UInt8], score: Double)? {
+        var found: (member: [UInt8], score: Double)?
+        forEach(ranks: rank..<(rank + 1)) { entry in
+            found = (Array(entry.member), entry.score)
+            return false
+        }
+        return found
+    }
 
     // MARK: Encoding
 
     override func encode(into bytes: inout [UInt8]) {
         bytes.appendUVarint(count)
-        var node = first
-        while let current = node {
-            current.withMember { bytes.appendBlob($0) }
-            bytes.appendLittleEndian(current.score.bitPattern)
-            node = current[level: 0].forward
+        forEach(ranks: 0..<count) { entry in
+            bytes.appendBlob(entry.member)
+            bytes.appendLittleEndian(entry.score.bitPattern)
+            return true
         }
     }
 
-    static func decode(_ reader: inout CollectionReader) -> SortedSetValue? {
+    static func decode(_ reader: inout CollectionReader, limits: ListpackLimits) -> SortedSetValue? {
         guard let count = reader.uvarint() else { return nil }
         let set = SortedSetValue()
         for _ in 0..<count {
             guard let member = reader.blob(), let bits = reader.u64() else { return nil }
             let score = Double(bitPattern: bits)
             guard !score.isNaN else { return nil }
-            set.set(member, score: score)
+            set.set(member, score: score, limits: limits)
         }
         return set
     }

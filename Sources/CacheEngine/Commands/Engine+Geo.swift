@@ -86,10 +86,10 @@ extension Engine {
                 let member = Array(argv[position + 2])
                 if let current = set.score(of: member) {
                     if nx || current == scores[offset] { continue }
-                    set.set(member, score: scores[offset])
+                    set.set(member, score: scores[offset], limits: configuration.sortedSetEncoding)
                     updated += 1
                 } else if !xx {
-                    set.set(member, score: scores[offset])
+                    set.set(member, score: scores[offset], limits: configuration.sortedSetEncoding)
                     added += 1
                 }
             }

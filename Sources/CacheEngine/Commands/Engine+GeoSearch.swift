@@ -98,7 +98,8 @@ extension Engine {
         if let storeKey = request.storeKey {
             let result = SortedSetValue()
             for match in matches {
-                result.set(match.member, score: request.storeDistance ? match.distance / request.metresPerUnit : match.score)
+                result.set(match.member, score: request.storeDistance ? match.distance / request.metresPerUnit : match.score,
+                           limits: configuration.sortedSetEncoding)
             }
             writer.integer(storeSortedSet(result, at: storeKey, event: form.isSearch ? "geosearchstore" : "georadiusstore", now: now))
             return
@@ -120,16 +121,20 @@ extension Engine {
     private static func geoMatches(in set: SortedSetValue, _ shape: GeoShape, limit: Int) -> [GeoMatch] {
         var matches: [GeoMatch] = []
         for range in shape.scoreRanges() {
+            let lower = Double(range.lowerBound)
             let upper = Double(range.upperBound)
-            var node = set.firstNode(above: ScoreBound(value: Double(range.lowerBound), exclusive: false))
-            while let current = node, current.score < upper {
-                let (longitude, latitude) = GeoHash.position(of: GeoHash.bits(ofScore: current.score))
+            let first = set.countWhile { $0.score < lower }
+            var full = false
+            set.forEach(ranks: first..<set.count) { entry in
+                guard entry.score < upper else { return false }
+                let (longitude, latitude) = GeoHash.position(of: GeoHash.bits(ofScore: entry.score))
                 if let distance = shape.distanceIfInside(longitude: longitude, latitude: latitude) {
-                    matches.append(GeoMatch(member: current.member, score: current.score, longitude: longitude, latitude: latitude, distance: distance))
-                    if limit > 0 && matches.count >= limit { return matches }
+                    matches.append(GeoMatch(member: Array(entry.member), score: entry.score, longitude: longitude, latitude: latitude, distance: distance))
+                    full = limit > 0 && matches.count >= limit
                 }
-                node = current[level: 0].forward
+                return !full
             }
+            if full { return matches }
         }
         return matches
     }

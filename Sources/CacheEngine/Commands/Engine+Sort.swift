@@ -57,10 +57,9 @@ extension Engine {
                 elements = Array(set.members)
                 isSet = true
             case let sortedSet as SortedSetValue:
-                var node = sortedSet.node(atRank: 0)
-                while let current = node {
-                    elements.append(current.member)
-                    node = current[level: 0].forward
+                sortedSet.forEach(ranks: 0..<sortedSet.count) { entry in
+                    elements.append(Array(entry.member))
+                    return true
                 }
             default:
                 throw .wrongType

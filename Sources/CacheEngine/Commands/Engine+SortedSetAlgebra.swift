@@ -34,11 +34,13 @@ extension Engine {
         /// Every member with its score, in the input's own order.
         func forEach(_ body: ([UInt8], Double) -> Void) {
             if let sorted {
-                var node = sorted.node(atRank: 0)
-                while let current = node {
-                    body(current.member, current.score)
-                    node = current[level: 0].forward
+                var entries: [(member: [UInt8], score: Double)] = []
+                entries.reserveCapacity(sorted.count)
+                sorted.forEach(ranks: 0..<sorted.count) { entry in
+                    entries.append((Array(entry.member), entry.score))
+                    return true
                 }
+                for (member, score) in entries { body(member, score) }
             } else if let plain {
                 for member in plain.members { body(member, 1) }
             }
@@ -129,7 +131,7 @@ extension Engine {
 
     /// The combination as a new sorted set. With `limit` > 0 (ZINTERCARD) an intersection
     /// stops once it has that many members.
-    static func combine(_ request: SortedSetAlgebraRequest, _ operation: SortedSetOperation) -> SortedSetValue {
+    static func combine(_ request: SortedSetAlgebraRequest, _ operation: SortedSetOperation, limits: ListpackLimits) -> SortedSetValue {
         let result = SortedSetValue()
         switch operation {
         case .union:
@@ -141,7 +143,7 @@ extension Engine {
                     scores[key] = scores[key].map { combined($0, value, request.aggregate) } ?? value
                 }
             }
-            for (member, score) in scores { result.set(member.bytes, score: score) }
+            for (member, score) in scores { result.set(member.bytes, score: score, limits: limits) }
         case .inter:
             guard !request.inputs.contains(where: { $0.sorted == nil && $0.plain == nil }) else { return result }
             // Smallest input first: every candidate comes from it (Redis sorts by cardinality).
@@ -153,13 +155,13 @@ extension Engine {
                     guard let found = other.score(of: member) else { return }
                     total = combined(total, weighted(found, other.weight), request.aggregate)
                 }
-                result.set(member, score: total)
+                result.set(member, score: total, limits: limits)
             }
         case .diff:
             let first = request.inputs[0]
             let others = request.inputs.dropFirst().filter { $0.count > 0 }
             first.forEach { member, score in
-                if !others.contains(where: { $0.score(of: member) != nil }) { result.set(member, score: score) }
+                if !others.contains(where: { $0.score(of: member) != nil }) { result.set(member, score: score, limits: limits) }
             }
         }
         return result
@@ -169,22 +171,15 @@ extension Engine {
     func sortedSetCombination(_ argv: Argv, _ operation: SortedSetOperation, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         let name = String(decoding: argv[0], as: UTF8.self).lowercased()
         let request = try sortedSetAlgebraRequest(argv, at: 1, operation, name: name, storing: false, cardinalityOnly: false, now: now)
-        let result = Self.combine(request, operation)
-        var nodes: [SkipNode] = []
-        nodes.reserveCapacity(result.count)
-        var node = result.node(atRank: 0)
-        while let current = node {
-            nodes.append(current)
-            node = current[level: 0].forward
-        }
-        Self.writeScored(nodes, withScores: request.withScores, &writer)
+        let result = Self.combine(request, operation, limits: configuration.sortedSetEncoding)
+        Self.writeScored(result, RankSelection(ranks: 0..<result.count), withScores: request.withScores, &writer)
     }
 
     /// ZUNIONSTORE / ZINTERSTORE / ZDIFFSTORE destination numkeys key [key ...] [options]
     func sortedSetCombinationStore(_ argv: Argv, _ operation: SortedSetOperation, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         let name = String(decoding: argv[0], as: UTF8.self).lowercased()
         let request = try sortedSetAlgebraRequest(argv, at: 2, operation, name: name, storing: true, cardinalityOnly: false, now: now)
-        writer.integer(storeSortedSet(Self.combine(request, operation), at: argv[1], event: operation.storeEvent, now: now))
+        writer.integer(storeSortedSet(Self.combine(request, operation, limits: configuration.sortedSetEncoding), at: argv[1], event: operation.storeEvent, now: now))
     }
 
     /// Stores a computed sorted set under `destination`, replacing what was there, and raises
@@ -205,6 +200,6 @@ extension Engine {
     /// ZINTERCARD numkeys key [key ...] [LIMIT limit]
     func zintercard(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         let request = try sortedSetAlgebraRequest(argv, at: 1, .inter, name: "zintercard", storing: false, cardinalityOnly: true, now: now)
-        writer.integer(Self.combine(request, .inter).count)
+        writer.integer(Self.combine(request, .inter, limits: configuration.sortedSetEncoding).count)
     }
 }

@@ -3,21 +3,35 @@ import RESP
 /// Sorted-set commands (https://redis.io/docs/latest/commands/?group=sorted-set), over the
 /// skip list in `SortedSetValue`.
 extension Engine {
-    /// Writes a score: a double in RESP3, a bulk string in RESP2.
-    static func writeScored(_ nodes: [SkipNode], withScores: Bool, _ writer: inout RESPWriter) {
-        if withScores && writer.version == .v3 {
-            writer.arrayHeader(nodes.count)
-            for node in nodes {
-                writer.arrayHeader(2)
-                node.withMember { writer.bulk($0) }
-                writer.double(node.score)
-            }
-            return
+    /// A selection of members by rank: `ranks` ascending, sent from the highest down when
+    /// `reverse`.
+    struct RankSelection {
+        var ranks: Range<Int>
+        var reverse = false
+    }
+
+    /// Members and scores given as arrays, written as `writeScored(_:_:withScores:_:)` writes
+    /// a selection.
+    static func writeScored(_ entries: [(member: [UInt8], score: Double)], withScores: Bool, _ writer: inout RESPWriter) {
+        let pairs = withScores && writer.version == .v3
+        writer.arrayHeader(entries.count * (withScores && !pairs ? 2 : 1))
+        for (member, score) in entries {
+            if pairs { writer.arrayHeader(2) }
+            writer.bulk(member)
+            if withScores { writer.double(score) }
         }
-        writer.arrayHeader(nodes.count * (withScores ? 2 : 1))
-        for node in nodes {
-            node.withMember { writer.bulk($0) }
-            if withScores { writer.double(node.score) }
+    }
+
+    /// Writes the selected members, with their scores if asked: in RESP3 a pair per member
+    /// with a double, in RESP2 a flat array with the score as a bulk string.
+    static func writeScored(_ set: SortedSetValue, _ selection: RankSelection, withScores: Bool, _ writer: inout RESPWriter) {
+        let pairs = withScores && writer.version == .v3
+        writer.arrayHeader(selection.ranks.count * (withScores && !pairs ? 2 : 1))
+        set.forEach(ranks: selection.ranks, reverse: selection.reverse) { entry in
+            if pairs { writer.arrayHeader(2) }
+            writer.bulk(entry.member)
+            if withScores { writer.double(entry.score) }
+            return true
         }
     }
 
@@ -64,12 +78,12 @@ extension Engine {
                     if (gt && score <= current) || (lt && score >= current) { continue }
                     incrResult = score
                     if score != current {
-                        set.set(member, score: score)
+                        set.set(member, score: score, limits: configuration.sortedSetEncoding)
                         updated += 1
                     }
                 } else {
                     if xx { continue }
-                    set.set(member, score: score)
+                    set.set(member, score: score, limits: configuration.sortedSetEncoding)
                     incrResult = score
                     added += 1
                 }
@@ -93,7 +107,7 @@ extension Engine {
             let member = argv[3]
             let score = (set.score(of: member) ?? 0) + increment
             guard !score.isNaN else { throw CommandError("ERR resulting score is not a number (NaN)") }
-            set.set(member, score: score)
+            set.set(member, score: score, limits: configuration.sortedSetEncoding)
             return score
         } ?? 0
         notify(.zset, "zincr", argv[1])
@@ -121,7 +135,7 @@ extension Engine {
         let set = try readable(argv[1], SortedSetValue.self, now: now)
         writer.arrayHeader(argv.count - 2)
         for index in 2..<argv.count {
-            if let score = set?.score(of: Array(argv[index])) { writer.double(score) } else { writer.null() }
+            if let score = set?.score(of: argv[index]) { writer.double(score) } else { writer.null() }
         }
     }
 
@@ -139,33 +153,34 @@ extension Engine {
         return (low, high)
     }
 
-    /// The nodes within a score range, ascending.
-    static func nodes(in set: SortedSetValue, from low: ScoreBound, to high: ScoreBound) -> [SkipNode] {
-        var result: [SkipNode] = []
-        var node = set.firstNode(above: low)
-        while let current = node, high.admitsFromAbove(current.score) {
-            result.append(current)
-            node = current[level: 0].forward
-        }
-        return result
+    /// The ranks of the members whose scores lie between `low` and `high`.
+    static func ranks(in set: SortedSetValue, from low: ScoreBound, to high: ScoreBound) -> Range<Int> {
+        let first = set.countWhile { !low.admitsFromBelow($0.score) }
+        let end = set.countWhile { high.admitsFromAbove($0.score) }
+        return first..<Swift.max(first, end)
+    }
+
+    /// The ranks of the members between `low` and `high` in lex order.
+    static func ranks(in set: SortedSetValue, from low: LexBound, to high: LexBound) -> Range<Int> {
+        let first = set.countWhile { !low.admitsFromBelow($0.member) }
+        let end = set.countWhile { high.admitsFromAbove($0.member) }
+        return first..<Swift.max(first, end)
     }
 
     func zcount(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         let (low, high) = try Self.scoreRange(argv[2], argv[3])
-        guard let set = try readable(argv[1], SortedSetValue.self, now: now),
-              let first = set.firstNode(above: low), high.admitsFromAbove(first.score),
-              let last = set.lastNode(below: high), let firstRank = set.rank(of: first.member), let lastRank = set.rank(of: last.member) else {
+        guard let set = try readable(argv[1], SortedSetValue.self, now: now) else {
             writer.integer(0)
             return
         }
-        writer.integer(lastRank - firstRank + 1)
+        writer.integer(Self.ranks(in: set, from: low, to: high).count)
     }
 
     func zrank(_ argv: Argv, reverse: Bool, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         guard argv.count <= 4 else { throw .syntax }
         let withScore = argv.count == 4
         if withScore && !ByteParsing.equalsIgnoringCase(argv[3], "WITHSCORE") { throw .syntax }
-        let member = Array(argv[2])
+        let member = argv[2]
         guard let set = try readable(argv[1], SortedSetValue.self, now: now), let rank = set.rank(of: member) else {
             if withScore { writer.nullArray() } else { writer.null() }
             return
@@ -225,48 +240,38 @@ extension Engine {
         return request
     }
 
-    /// Selects nodes: `start` and `stop` are the command's two bounds as given (for REV
-    /// score and lex ranges, max then min).
-    static func select(_ set: SortedSetValue, _ request: RangeRequest, _ start: UnsafeRawBufferPointer, _ stop: UnsafeRawBufferPointer) throws(CommandError) -> [SkipNode] {
-        var result: [SkipNode] = []
+    /// Selects members by rank: `start` and `stop` are the command's two bounds as given (for
+    /// REV score and lex ranges, max then min). LIMIT's offset and count apply in the
+    /// request's direction.
+    static func select(_ set: SortedSetValue, _ request: RangeRequest, _ start: UnsafeRawBufferPointer, _ stop: UnsafeRawBufferPointer) throws(CommandError) -> RankSelection {
+        let ranks: Range<Int>
         switch request.kind {
         case .rank:
             let first = try integer(start)
             let last = try integer(stop)
-            guard let range = clampedRange(start: first, stop: last, length: set.count) else { return [] }
-            let begin = request.reverse ? set.count - 1 - range.lowerBound : range.lowerBound
-            var node = set.node(atRank: begin)
-            while let current = node, result.count < range.count {
-                result.append(current)
-                node = request.reverse ? current.backward : current[level: 0].forward
-            }
-            return result
+            guard let closed = clampedRange(start: first, stop: last, length: set.count) else { return RankSelection(ranks: 0..<0) }
+            let range = closed.lowerBound..<(closed.upperBound + 1)
+            // REV counts positions from the highest rank down.
+            let ascending = request.reverse ? (set.count - range.upperBound)..<(set.count - range.lowerBound) : range
+            return RankSelection(ranks: ascending, reverse: request.reverse)
         case .score:
             let (low, high) = request.reverse ? try scoreRange(stop, start) : try scoreRange(start, stop)
-            return walk(request, from: request.reverse ? set.lastNode(below: high) : set.firstNode(above: low)) { node in
-                request.reverse ? low.admitsFromBelow(node.score) : high.admitsFromAbove(node.score)
-            }
+            ranks = Self.ranks(in: set, from: low, to: high)
         case .lex:
             let (low, high) = request.reverse ? try lexRange(stop, start) : try lexRange(start, stop)
-            return walk(request, from: request.reverse ? set.lastNode(below: high) : set.firstNode(above: low)) { node in
-                node.withMember { request.reverse ? low.admitsFromBelow($0) : high.admitsFromAbove($0) }
-            }
+            ranks = Self.ranks(in: set, from: low, to: high)
         }
-    }
-
-    /// Walks from `start` in the request's direction while `inRange`, skipping LIMIT's offset
-    /// and stopping at its count.
-    static func walk(_ request: RangeRequest, from start: SkipNode?, inRange: (SkipNode) -> Bool) -> [SkipNode] {
-        var result: [SkipNode] = []
-        var node = start
-        var skip = request.offset
-        guard skip >= 0 else { return [] }
-        while let current = node, inRange(current) {
-            if request.limit >= 0 && result.count >= request.limit { break }
-            if skip > 0 { skip -= 1 } else { result.append(current) }
-            node = request.reverse ? current.backward : current[level: 0].forward
+        guard request.offset >= 0 else { return RankSelection(ranks: 0..<0) }
+        var lower = ranks.lowerBound
+        var upper = ranks.upperBound
+        if request.reverse {
+            upper = Swift.max(lower, upper - request.offset)
+            if request.limit >= 0 { lower = Swift.max(lower, upper - request.limit) }
+        } else {
+            lower = Swift.min(upper, lower + request.offset)
+            if request.limit >= 0 { upper = Swift.min(upper, lower + request.limit) }
         }
-        return result
+        return RankSelection(ranks: lower..<upper, reverse: request.reverse)
     }
 
     /// ZRANGE, ZREVRANGE, ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZRANGEBYLEX, ZREVRANGEBYLEX.
@@ -278,7 +283,7 @@ extension Engine {
             writer.arrayHeader(0)
             return
         }
-        Self.writeScored(try Self.select(set, request, argv[2], argv[3]), withScores: request.withScores, &writer)
+        Self.writeScored(set, try Self.select(set, request, argv[2], argv[3]), withScores: request.withScores, &writer)
     }
 
     /// ZREMRANGEBYSCORE key min max / ZREMRANGEBYRANK key start stop / ZREMRANGEBYLEX key min max
@@ -287,7 +292,11 @@ extension Engine {
         request.kind = kind
         _ = try Self.select(SortedSetValue(), request, argv[2], argv[3])
         let removed = try mutate(argv[1], SortedSetValue.init, create: false, now: now) { set throws(CommandError) -> Int in
-            let doomed = try Self.select(set, request, argv[2], argv[3]).map(\.member)
+            var doomed: [[UInt8]] = []
+            set.forEach(ranks: try Self.select(set, request, argv[2], argv[3]).ranks) { entry in
+                doomed.append(Array(entry.member))
+                return true
+            }
             for member in doomed { set.remove(member) }
             return doomed.count
         } ?? 0
@@ -306,16 +315,16 @@ extension Engine {
         request.kind = .lex
         _ = try Self.lexRange(argv[2], argv[3])
         let set = try readable(argv[1], SortedSetValue.self, now: now)
-        writer.integer(try set.map { set throws(CommandError) in try Self.select(set, request, argv[2], argv[3]).count } ?? 0)
+        writer.integer(try set.map { set throws(CommandError) in try Self.select(set, request, argv[2], argv[3]).ranks.count } ?? 0)
     }
 
     /// Pops up to `count` lowest (or highest) members; returns them with their scores.
     func popExtremes(_ key: UnsafeRawBufferPointer, max: Bool, count: Int, now: Int64) throws(CommandError) -> [(member: [UInt8], score: Double)]? {
         let popped = try mutate(key, SortedSetValue.init, create: false, now: now) { set -> [(member: [UInt8], score: Double)] in
             var popped: [(member: [UInt8], score: Double)] = []
-            while popped.count < count, let node = max ? set.tail : set.first {
-                popped.append((node.member, node.score))
-                set.remove(node.member)
+            while popped.count < count, let entry = set.entry(atRank: max ? set.count - 1 : 0) {
+                popped.append(entry)
+                set.remove(entry.member)
             }
             return popped
         }
@@ -367,19 +376,20 @@ extension Engine {
 
     func zscan(_ argv: Argv, now: Int64, _ writer: inout RESPWriter) throws(CommandError) {
         let (pattern, _) = try Self.scanOptions(argv)
-        var matching: [SkipNode] = []
-        var node = try readable(argv[1], SortedSetValue.self, now: now)?.first
-        while let current = node {
-            if pattern.map({ pattern in current.withMember { GlobPattern.matches(pattern, $0) } }) ?? true { matching.append(current) }
-            node = current[level: 0].forward
+        var matching: [(member: [UInt8], score: Double)] = []
+        if let set = try readable(argv[1], SortedSetValue.self, now: now) {
+            set.forEach(ranks: 0..<set.count) { entry in
+                if pattern.map({ GlobPattern.matches($0, entry.member) }) ?? true { matching.append((Array(entry.member), entry.score)) }
+                return true
+            }
         }
         writer.arrayHeader(2)
         writer.bulk("0")
         writer.arrayHeader(matching.count * 2)
-        for node in matching {
-            node.withMember { writer.bulk($0) }
+        for (member, score) in matching {
+            writer.bulk(member)
             // ZSCAN sends scores as strings in both protocols.
-            writer.bulk(RESPWriter.formatDouble(node.score))
+            writer.bulk(RESPWriter.formatDouble(score))
         }
     }
 
@@ -391,8 +401,10 @@ extension Engine {
         let source = try readable(argv[2], SortedSetValue.self, now: now)
         let result = SortedSetValue()
         // Bounds are checked even when the source is missing, as Redis does.
-        for node in try Self.select(source ?? SortedSetValue(), request, argv[3], argv[4]) {
-            node.withMember { result.set($0, score: node.score) }
+        let selected = try Self.select(source ?? SortedSetValue(), request, argv[3], argv[4])
+        source?.forEach(ranks: selected.ranks, reverse: selected.reverse) { entry in
+            result.set(entry.member, score: entry.score, limits: configuration.sortedSetEncoding)
+            return true
         }
         writer.integer(storeSortedSet(result, at: argv[1], event: "zrangestore", now: now))
     }
@@ -404,7 +416,7 @@ extension Engine {
                 writer.null()
                 return
             }
-            set.node(atRank: Int.random(in: 0..<set.count, using: &random))!.withMember { writer.bulk($0) }
+            writer.bulk(set.entry(atRank: Int.random(in: 0..<set.count, using: &random))!.member)
             return
         }
         guard argv.count <= 4 else { throw .syntax }
@@ -419,7 +431,7 @@ extension Engine {
         // count with WITHSCORES and would try to send the rest; Ringcache refuses every huge
         // negative count (a positive one just means the whole set).
         guard requested > Int64.min / 2 else { throw CommandError("ERR value is out of range") }
-        let nodes = randomPositions(count: set.count, requested: Int(requested)).map { set.node(atRank: $0)! }
-        Self.writeScored(nodes, withScores: withScores, &writer)
+        let entries = randomPositions(count: set.count, requested: Int(requested)).map { set.entry(atRank: $0)! }
+        Self.writeScored(entries, withScores: withScores, &writer)
     }
 }

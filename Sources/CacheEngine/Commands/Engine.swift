@@ -21,7 +21,9 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// `hll-sparse-max-bytes`: the longest a HyperLogLog is kept in the sparse encoding.
     public var hyperLogLogSparseMaxBytes: Int
     /// `hash-max-listpack-entries` and `hash-max-listpack-value`.
-    public var hashEncoding: HashEncodingLimits
+    public var hashEncoding: ListpackLimits
+    /// `zset-max-listpack-entries` and `zset-max-listpack-value`.
+    public var sortedSetEncoding: ListpackLimits
     /// `set-max-intset-entries`: the most integers a set keeps in its intset encoding.
     public var setMaxIntsetEntries: Int
 
@@ -34,10 +36,11 @@ public struct EngineConfiguration: Sendable, Equatable {
         protoMaxBulkLength: Int = 512 * 1024 * 1024, maxMemory: Int = 0, evictionPolicy: EvictionPolicy = .allkeysLRU,
         evictionSamples: Int = 5, lfuLogFactor: Int = 10, lfuDecayTime: Int = 1,
         compressionThreshold: Int = EngineConfiguration.defaultCompressionThreshold, keyspaceEvents: KeyspaceEventClasses = [],
-        hyperLogLogSparseMaxBytes: Int = 3000, hashEncoding: HashEncodingLimits = HashEncodingLimits(),
+        hyperLogLogSparseMaxBytes: Int = 3000, hashEncoding: ListpackLimits = .hashDefaults, sortedSetEncoding: ListpackLimits = .sortedSetDefaults,
         setMaxIntsetEntries: Int = 512
     ) {
         self.hashEncoding = hashEncoding
+        self.sortedSetEncoding = sortedSetEncoding
         self.setMaxIntsetEntries = setMaxIntsetEntries
         self.keyspaceEvents = keyspaceEvents
         self.hyperLogLogSparseMaxBytes = hyperLogLogSparseMaxBytes

@@ -37,7 +37,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var hyperLogLogSparseMaxBytes = 3000
     /// `hash-max-listpack-entries`, `hash-max-listpack-value` (and their Redis 6 names,
     /// `hash-max-ziplist-*`).
-    public var hashEncoding = HashEncodingLimits()
+    public var hashEncoding = ListpackLimits.hashDefaults
+    /// `zset-max-listpack-entries`, `zset-max-listpack-value` (and `zset-max-ziplist-*`).
+    public var sortedSetEncoding = ListpackLimits.sortedSetDefaults
     /// `set-max-intset-entries`.
     public var setMaxIntsetEntries = 512
     /// `lfu-log-factor`, `lfu-decay-time`.
@@ -142,7 +144,7 @@ public struct ServerConfiguration: Sendable, Equatable {
             evictionSamples: evictionSamples, lfuLogFactor: lfuLogFactor, lfuDecayTime: lfuDecayTime,
             compressionThreshold: compressionThreshold, keyspaceEvents: keyspaceEvents,
             hyperLogLogSparseMaxBytes: hyperLogLogSparseMaxBytes, hashEncoding: hashEncoding,
-            setMaxIntsetEntries: setMaxIntsetEntries)
+            sortedSetEncoding: sortedSetEncoding, setMaxIntsetEntries: setMaxIntsetEntries)
     }
 }
 
@@ -272,18 +274,6 @@ extension ServerConfiguration {
         }),
         Directive(name: "hll-sparse-max-bytes", mutable: true, get: { String($0.hyperLogLogSparseMaxBytes) }, set: { config, values throws(DirectiveValueError) in
             config.hyperLogLogSparseMaxBytes = try memory(values, in: 0...Int(Int32.max))
-        }),
-        Directive(name: "hash-max-listpack-entries", mutable: true, get: { String($0.hashEncoding.maxPackedEntries) }, set: { config, values throws(DirectiveValueError) in
-            config.hashEncoding.maxPackedEntries = try integer(values, in: 0...Int.max)
-        }),
-        Directive(name: "hash-max-listpack-value", mutable: true, get: { String($0.hashEncoding.maxPackedValue) }, set: { config, values throws(DirectiveValueError) in
-            config.hashEncoding.maxPackedValue = try memory(values, in: 0...Int.max)
-        }),
-        Directive(name: "hash-max-ziplist-entries", mutable: true, get: { String($0.hashEncoding.maxPackedEntries) }, set: { config, values throws(DirectiveValueError) in
-            config.hashEncoding.maxPackedEntries = try integer(values, in: 0...Int.max)
-        }),
-        Directive(name: "hash-max-ziplist-value", mutable: true, get: { String($0.hashEncoding.maxPackedValue) }, set: { config, values throws(DirectiveValueError) in
-            config.hashEncoding.maxPackedValue = try memory(values, in: 0...Int.max)
         }),
         Directive(name: "set-max-intset-entries", mutable: true, get: { String($0.setMaxIntsetEntries) }, set: { config, values throws(DirectiveValueError) in
             config.setMaxIntsetEntries = try integer(values, in: 0...Int.max)
@@ -478,7 +468,22 @@ extension ServerConfiguration {
                 throw DirectiveValueError(reason: "Ringcache is a cache and keeps no append-only file; only appendonly no is accepted")
             }
         }),
-    ]
+    ] + listpackDirectives("hash", \.hashEncoding) + listpackDirectives("zset", \.sortedSetEncoding)
+
+    /// `<type>-max-listpack-entries` and `<type>-max-listpack-value`, and the same under their
+    /// Redis 6 names, `<type>-max-ziplist-*`, as Redis 7 accepts both.
+    static func listpackDirectives(_ type: String, _ limits: WritableKeyPath<ServerConfiguration, ListpackLimits> & Sendable) -> [Directive] {
+        ["listpack", "ziplist"].flatMap { form in
+            [
+                Directive(name: "\(type)-max-\(form)-entries", mutable: true, get: { String($0[keyPath: limits].maxPackedEntries) }, set: { config, values throws(DirectiveValueError) in
+                    config[keyPath: limits].maxPackedEntries = try integer(values, in: 0...Int.max)
+                }),
+                Directive(name: "\(type)-max-\(form)-value", mutable: true, get: { String($0[keyPath: limits].maxPackedValue) }, set: { config, values throws(DirectiveValueError) in
+                    config[keyPath: limits].maxPackedValue = try memory(values, in: 0...Int.max)
+                }),
+            ]
+        }
+    }
 
     static func directive(named name: String) -> Directive? {
         let lowered = name.lowercased()
