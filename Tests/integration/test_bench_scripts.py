@@ -32,7 +32,7 @@ def test_collection_benchmarks_run_and_report_every_type():
                             capture_output=True, text=True, timeout=300, cwd=ROOT / "bench")
     assert memory.returncode == 0, memory.stdout + memory.stderr
     rows = [line for line in memory.stdout.splitlines() if line.startswith("| ") and "---" not in line][1:]
-    assert [row.split("|")[1].strip() for row in rows] == ["hash", "list", "set", "zset"], memory.stdout
+    assert [row.split("|")[1].strip() for row in rows] == ["hash", "list", "set", "set of integers", "zset"], memory.stdout
     throughput = subprocess.run([sys.executable, str(ROOT / "bench" / "collection_throughput.py"), "--requests", "20000", "--rounds", "1"],
                                 capture_output=True, text=True, timeout=300, cwd=ROOT / "bench")
     assert throughput.returncode == 0, throughput.stdout + throughput.stderr
