@@ -43,11 +43,6 @@ final class HashValue: CollectionValue {
         return "hashtable"
     }
 
-    var isPacked: Bool {
-        if case .packed = storage { return true }
-        return false
-    }
-
     /// What a field of `storedCount` packed bytes costs in the table: its chunk and its place.
     static func tableCost(storedCount: Int) -> Int {
         elementCost(storedCount) + indexedKeyCost

@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// What an `IndexedTable` holds: an element found by byte-string key it carries (a set's
 /// member is its own key; a hash's `HashField` carries its field).
 protocol IndexedElement {
@@ -159,9 +151,7 @@ struct IndexedTable<Element: IndexedElement> {
             if slot == 0 { return (index, nil) }
             if Self.storedHash(slot) == hash {
                 let position = Self.storedPosition(slot)
-                let matches = elements[position].withKeyBytes { stored in
-                    stored.count == key.count && (key.count == 0 || memcmp(stored.baseAddress!, key.baseAddress!, key.count) == 0)
-                }
+                let matches = elements[position].withKeyBytes { ByteOrder.equal($0, key) }
                 if matches { return (index, position) }
             }
             index = (index + 1) & mask

@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A small hash's fields and values back to back in one array, as Redis keeps a small hash
 /// in a listpack (https://redis.io/docs/latest/operate/oss_and_stack/management/optimization/memory-optimization/):
 /// no index and no allocation per field, and a lookup walks the entries. Redis's default
@@ -48,8 +40,7 @@ struct PackedHashFields {
             var offset = 0
             while offset < buffer.count {
                 let entry = Self.entry(at: offset, in: buffer)
-                if entry.field.count == field.count
-                    && (field.count == 0 || memcmp(buffer.baseAddress! + entry.field.lowerBound, field.baseAddress!, field.count) == 0) {
+                if ByteOrder.equal(UnsafeRawBufferPointer(rebasing: buffer[entry.field]), field) {
                     return offset..<entry.end
                 }
                 offset = entry.end

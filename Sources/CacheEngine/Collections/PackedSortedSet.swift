@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A member and its score where they are stored, valid during the call that hands it out.
 struct ScoredMember {
     let member: UnsafeRawBufferPointer
@@ -51,16 +43,11 @@ struct PackedSortedSet {
         }
     }
 
-    @inline(__always)
-    private static func equal(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Bool {
-        left.count == right.count && (left.count == 0 || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0)
-    }
-
     /// `member`'s score, rank and byte range, if present.
     private func find(_ member: UnsafeRawBufferPointer) -> (score: Double, rank: Int, range: Range<Int>)? {
         var found: (Double, Int, Range<Int>)?
         walk { rank, offset, entry, end in
-            guard Self.equal(entry.member, member) else { return true }
+            guard ByteOrder.equal(entry.member, member) else { return true }
             found = (entry.score, rank, offset..<end)
             return false
         }

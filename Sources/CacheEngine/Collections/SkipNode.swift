@@ -122,16 +122,16 @@ final class SkipNode: ManagedBuffer<SkipNode.Header, SkipNode.Level>, IndexedEle
     func memberPrecedes(_ other: UnsafeRawBufferPointer) -> Bool {
         withMember { ByteOrder.precedes($0, other) }
     }
-
-    @inline(__always)
-    func memberEquals(_ other: UnsafeRawBufferPointer) -> Bool {
-        withMember { $0.count == other.count && ($0.count == 0 || memcmp($0.baseAddress!, other.baseAddress!, $0.count) == 0) }
-    }
 }
 
 /// Bytewise order of byte strings, as memcmp orders them with the shorter of two equal
 /// prefixes first: Redis's order of members with equal scores and of lex ranges.
 enum ByteOrder {
+    @inline(__always)
+    static func equal(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Bool {
+        left.count == right.count && (left.count == 0 || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0)
+    }
+
     @inline(__always)
     static func precedes(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Bool {
         let common = Swift.min(left.count, right.count)
