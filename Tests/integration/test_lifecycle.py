@@ -71,7 +71,18 @@ def test_port_in_use_fails_with_a_clear_error(start_server):
     server = start_server()
     result = run_bad("--port", str(server.port), "--cluster-port", str(free_udp_port()))
     assert result.returncode == 1
-    assert f"Could not create server TCP listening socket 127.0.0.1:{server.port}" in result.stdout + result.stderr
+    assert f"Could not create server TCP listening socket 127.0.0.1:{server.port}: bind: Address already in use" in result.stdout + result.stderr
+
+
+def test_every_bind_address_accepts_connections(start_server):
+    """bind with two addresses, IPv4 and IPv6 loopback, as in redis.conf's `bind 127.0.0.1 -::1`."""
+    server = start_server("--bind", "127.0.0.1", "::1")
+    for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        with socket.socket(family, socket.SOCK_STREAM) as connection:
+            connection.settimeout(5)
+            connection.connect((host, server.port))
+            connection.sendall(b"*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n")
+            assert connection.recv(64) == b"$2\r\nhi\r\n"
 
 
 def test_version_and_help():

@@ -90,6 +90,43 @@ def test_one_write_carries_thousands_of_commands(server):
         assert read_until(connection, len(expected)) == expected
 
 
+def test_replies_keep_their_order_when_the_socket_is_full(server, client):
+    """A plain-TCP connection writes its replies to the socket directly until the socket takes
+    only part of them; the rest, and the replies after it, go through the channel until it
+    has drained, and then the connection writes directly again (ConnectionHandler+
+    DirectWrite). Twice on one connection: 80 MiB of replies to requests sent before any is
+    read, the reading held back until the server has produced more than the loopback socket
+    buffers hold (tcp_wmem and tcp_rmem's maximums are 4 and 6 MiB), so part of them must wait
+    in the channel. Every byte must come back in request order."""
+    value = bytes(range(256)) * 8192  # 2 MiB
+    client.set("big", value)
+    requests = []
+    expected = []
+    for index in range(40):
+        requests += [multibulk(b"GET", b"big"), multibulk(b"ECHO", b"%d" % index)]
+        expected += [b"$%d\r\n%s\r\n" % (len(value), value), b"$%d\r\n%d\r\n" % (len(b"%d" % index), index)]
+    requests = b"".join(requests)
+    expected = b"".join(expected)
+    with raw(server, timeout=30) as connection:
+        for _ in range(2):
+            produced_before = client.info("stats")["total_net_output_bytes"]
+            connection.sendall(requests)
+            wait_until(lambda: client.info("stats")["total_net_output_bytes"] - produced_before > 16 << 20, timeout=30)
+            received = bytearray()
+            deadline = time.monotonic() + 60
+            while len(received) < len(expected) and time.monotonic() < deadline:
+                chunk = connection.recv(1 << 20)
+                if not chunk:
+                    break
+                received += chunk
+            assert len(received) == len(expected)
+            mismatch = next((index for index in range(0, len(expected), 4096)
+                             if received[index:index + 4096] != expected[index:index + 4096]), None)
+            assert mismatch is None, f"replies differ from byte {mismatch} on"
+            connection.sendall(multibulk(b"PING") + multibulk(b"ECHO", b"after"))
+            assert read_until(connection, 18) == b"+PONG\r\n$5\r\nafter\r\n"
+
+
 def test_protocol_errors_reply_once_and_close(server):
     cases = {
         b"*abc\r\n": b"-ERR Protocol error: invalid multibulk length\r\n",

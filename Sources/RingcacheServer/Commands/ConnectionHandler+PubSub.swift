@@ -30,6 +30,8 @@ extension ConnectionHandler {
 
     func subscribe(_ argv: Argv, pattern: Bool, context: ChannelHandlerContext) {
         guard let record else { return }
+        // Messages come through the channel from other connections (ConnectionHandler+DirectWrite).
+        replyRoute.useChannelOnly()
         let subscriber = PubSubHub.Subscriber(channel: context.channel, resp3: writer.version == .v3, record: record)
         for index in 1..<argv.count {
             let name = Array(argv[index])

@@ -72,6 +72,8 @@ extension ConnectionHandler {
             // +OK goes out before the first fed line, which other connections write directly.
             writer.ok()
             flush(context: context)
+            // Fed lines come through the channel from other connections (ConnectionHandler+DirectWrite).
+            replyRoute.useChannelOnly()
             if let record { state.monitors.add(id: record.id, channel: record.channel) }
         case .readonly:
             readOnlyMode = true

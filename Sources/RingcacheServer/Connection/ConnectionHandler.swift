@@ -105,13 +105,17 @@ final class ConnectionHandler: ChannelInboundHandler {
     var flushIsQueued = false
     /// The channel is closed: a queued flush has nothing left to do.
     var isInactive = false
+    /// Whether replies go to the socket directly or through the channel (see
+    /// ConnectionHandler+DirectWrite).
+    @exclusivity(unchecked) var replyRoute: ReplyRoute
 
     /// Replies above this size are written out before the read completes.
     static let eagerWriteThreshold = 64 * 1024
 
-    init(state: ServerState, flushCoalescer: FlushCoalescer? = nil) {
+    init(state: ServerState, flushCoalescer: FlushCoalescer? = nil, directDescriptor: CInt? = nil) {
         self.state = state
         self.flushCoalescer = flushCoalescer
+        replyRoute = ReplyRoute(descriptor: directDescriptor)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -141,6 +145,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         isInactive = true
+        replyRoute.useChannelOnly()
         abandonBlocked()
         unwatchAll()
         if let record {
@@ -207,8 +212,9 @@ final class ConnectionHandler: ChannelInboundHandler {
         // Merge before flushing: a client that sees its reply must also see it counted.
         state.commandStats.merge(&batch)
         if let flushCoalescer, !closeAfterFlush {
-            // Hand the replies to the channel now, flush them with the tick's others.
-            write(context: context)
+            // Hand the replies to the channel now, flush them with the tick's others; a
+            // handler that writes directly keeps them until then.
+            if !replyRoute.tracksChannelWrites { write(context: context) }
             if !flushIsQueued {
                 flushIsQueued = true
                 flushCoalescer.enqueue(self, context: context)
@@ -443,7 +449,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     func write(context: ChannelHandlerContext) {
         guard writer.buffer.readableBytes > 0 else { return }
         state.stats.totalNetOutputBytes.wrappingAdd(writer.buffer.readableBytes, ordering: .relaxed)
-        context.write(wrapOutboundOut(writer.buffer), promise: nil)
+        if let descriptor = replyRoute.directDescriptor, writeDirectly(descriptor, context: context) { return }
+        handToChannel(context: context)
         // Double buffering: the buffer just handed over stays shared with the channel until
         // it is on the socket, so clearing it would allocate new storage, a malloc and a free
         // per read. The one handed over by the previous write has normally been written by
@@ -467,7 +474,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
                 channel.close(promise: nil)
             }
-        } else {
+        } else if replyRoute.channelNeedsFlush {
             context.flush()
             // Past the write buffer's high-water mark the socket is not taking replies as fast
             // as they come: the only time the output limits can be exceeded.
