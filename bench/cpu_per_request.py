@@ -7,11 +7,13 @@ of a long tick waits for all of it, so p99 follows utilisation (bench/RESULTS.md
 tail"). This measures user and system CPU time per request from /proc/PID/stat around a
 fixed `redis-benchmark -t set -d 32 -r 1000000 -n N -c 50 -P 1` (then the same for GET),
 servers pinned to CPU 1 and redis-benchmark to CPU 0, rounds interleaved, and prints the
-medians with ops/s and p99.
+medians with ops/s and p99, and the load generator's own CPU per request (getrusage of the
+finished redis-benchmark): at -P 1 that, not the server, sets the pace.
 
     python3 bench/cpu_per_request.py [--rounds 3] [--requests 400000]
 """
 import argparse
+import resource
 import statistics
 
 from benchlib import cpu_seconds, start_redis, start_ringcache
@@ -21,11 +23,15 @@ def measure(server, test: str, requests: int) -> dict[str, float]:
     arguments = ["-t", test, "-d", "32", "-r", "1000000", "-c", "50", "-P", "1"]
     redis_benchmark(server.port, *arguments, "-n", "50000")  # warm-up
     user_before, system_before = cpu_seconds(server.pid)
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     row = redis_benchmark(server.port, *arguments, "-n", str(requests))[test.upper()]
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     user_after, system_after = cpu_seconds(server.pid)
+    load_generator = (children_after.ru_utime - children_before.ru_utime) + (children_after.ru_stime - children_before.ru_stime)
     return {"ops/s": row["rps"], "p99 ms": row["p99"],
             "user us": (user_after - user_before) * 1e6 / requests,
-            "system us": (system_after - system_before) * 1e6 / requests}
+            "system us": (system_after - system_before) * 1e6 / requests,
+            "load generator us": load_generator * 1e6 / requests}
 
 
 def main():
@@ -49,12 +55,12 @@ def main():
                 print(f"round {round_number + 1} {name} {test.upper()}: " +
                       ", ".join(f"{key} {value:,.2f}" for key, value in result.items()), flush=True)
     print()
-    print("| server | command | ops/s | p99 ms | user µs / request | system µs / request |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| server | command | ops/s | p99 ms | user µs / request | system µs / request | redis-benchmark µs / request |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for (name, test), results in samples.items():
         median = {key: statistics.median(result[key] for result in results) for key in results[0]}
         print(f"| {name} | {test.upper()} | {median['ops/s']:,.0f} | {median['p99 ms']:.3f} | "
-              f"{median['user us']:.2f} | {median['system us']:.2f} |")
+              f"{median['user us']:.2f} | {median['system us']:.2f} | {median['load generator us']:.2f} |")
 
 
 if __name__ == "__main__":
