@@ -153,3 +153,24 @@ def test_cluster_keyslot_agrees_with_redis_py(client):
     assert pipe.execute() == [key_slot(key.encode()) for key in keys]
     # A node started alone is a one-node cluster that owns every slot.
     assert client.execute_command("CLUSTER", "COUNTKEYSINSLOT", "0") == 0
+
+
+def test_client_list_names_each_clients_command_as_redis_does(server):
+    """cmd= is the command running now for the caller's own line, and the last command for
+    the others, with a container's subcommand (client|list, config|get)."""
+    from conftest import reference_redis_server
+
+    def commands(port: int) -> tuple[str, str, str]:
+        with redis.Redis(port=port) as worker, redis.Redis(port=port) as observer:
+            worker.set("k", "v")
+            worker.config_get("maxmemory")
+            worker_id, observer_id = worker.client_id(), observer.client_id()
+            worker.set("k", "w")
+            by_id = {int(entry["id"]): entry["cmd"] for entry in observer.client_list()}
+            own = observer.client_info()["cmd"]
+            return by_id[worker_id], by_id[observer_id], own
+
+    with reference_redis_server() as redis_port:
+        expected = commands(redis_port)
+    assert expected == ("set", "client|list", "client|info")
+    assert commands(server.port) == expected

@@ -6,6 +6,8 @@ import RESP
 /// Commands that need the connection, the configuration or the process rather than the keyspace.
 extension ConnectionHandler {
     func executeServerCommand(_ spec: CommandSpec, _ argv: Argv, now: Int64, context: ChannelHandlerContext) {
+        // CLIENT LIST's cmd= names a container's subcommand too, as Redis's does (client|list).
+        if Self.subcommandContainers.contains(spec.command) { lastCommandName = Self.fullName(spec, argv) }
         switch spec.command {
         case .ping:
             if argv.count > 2 {
@@ -392,6 +394,7 @@ extension ConnectionHandler {
             }
             writer.ok()
         case ("INFO", 2):
+            noteCurrentCommand()
             writer.verbatim((record?.describe(now: now) ?? "") + "\n")
         case ("KILL", _) where argv.count >= 3:
             clientKill(argv)
@@ -421,6 +424,7 @@ extension ConnectionHandler {
                     return
                 }
             }
+            noteCurrentCommand()
             let lines = state.clients.all()
                 .filter { ids?.contains($0.id) ?? true }
                 .map { $0.describe(now: now) + "\n" }
@@ -446,6 +450,13 @@ extension ConnectionHandler {
 
     /// CLIENT KILL ip:port (one client, OK) or CLIENT KILL [ID id] [ADDR ip:port]
     /// [LADDR ip:port] [USER name] [SKIPME yes|no] (every match, their count).
+    /// The caller's own CLIENT LIST / CLIENT INFO line names the command running now, as
+    /// Redis's does; the others name their last one (recorded when their read completes).
+    private func noteCurrentCommand() {
+        let current = lastCommandName
+        record?.details.withLock { $0.lastCommand = current }
+    }
+
     private func clientKill(_ argv: Argv) {
         let words = (2..<argv.count).map { String(decoding: argv[$0], as: UTF8.self) }
         let clients = state.clients.all()

@@ -391,10 +391,13 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// A command's name as Redis's errors give it: a container's subcommand is named too,
     /// e.g. 'pubsub|numpat'.
     static func fullName(_ spec: CommandSpec, _ argv: Argv) -> String {
-        let containers: Set<Command> = [.pubsub, .client, .config, .cluster, .command, .memory, .object, .slowlog, .latency, .acl]
-        return containers.contains(spec.command) && argv.count > 1
+        subcommandContainers.contains(spec.command) && argv.count > 1
             ? "\(spec.name)|\(String(decoding: argv[1], as: UTF8.self).lowercased())" : spec.name
     }
+
+    /// The commands whose first argument is a subcommand. All are run by the server, not the
+    /// engine.
+    static let subcommandContainers: Set<Command> = [.pubsub, .client, .config, .cluster, .command, .memory, .object, .slowlog, .latency, .acl]
 
     /// The code of the error reply written at `offset`: the word after `-`.
     private func errorCode(at offset: Int) -> String {
