@@ -98,3 +98,33 @@ def test_shutdown_command_stops_gracefully(start_server):
     server.cli("SHUTDOWN", "NOSAVE")
     assert server.process.wait(timeout=10) == 0
     assert "User requested shutdown" in server.log_path.read_text()
+
+
+def test_out_of_descriptors_connections_wait_in_the_backlog_until_some_close(start_server):
+    """With every descriptor in use, accept fails (EMFILE): the connection stays in the
+    backlog, the server warns once as Redis does, and serves it as soon as a descriptor is
+    free again."""
+    import resource
+    import os
+
+    server = start_server()
+    in_use = len(os.listdir(f"/proc/{server.process.pid}/fd"))
+    resource.prlimit(server.process.pid, resource.RLIMIT_NOFILE, (in_use + 8, in_use + 8))
+    connections = []
+    try:
+        for _ in range(16):
+            connection = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            connection.sendall(b"PING\r\n")
+            connections.append(connection)
+        wait_until(lambda: "Accepting client connection: Too many open files" in server.log_path.read_text(), timeout=10)
+        # Free the first twelve: every accepted one and a few still waiting.
+        for connection in connections[:12]:
+            connection.close()
+        for connection in connections[12:]:
+            assert connection.recv(16) == b"+PONG\r\n"
+        # Once per episode, not once per back-off (every 10 ms while waiting): a second
+        # episode is possible while the closed ones are accepted and dropped.
+        assert server.log_path.read_text().count("Accepting client connection") <= 2
+    finally:
+        for connection in connections:
+            connection.close()

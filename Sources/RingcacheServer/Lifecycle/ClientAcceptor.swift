@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -92,11 +93,11 @@ final class ClientAcceptor: Sendable {
 
     /// Starts accepting: `adopt` is called on the acceptor's thread with each accepted,
     /// non-blocking socket, and must hand it to an event loop (which then owns it).
-    func start(adopt: @escaping @Sendable (CInt) -> Void) {
+    func start(logger: Logger, adopt: @escaping @Sendable (CInt) -> Void) {
         let listeners = listeners
         let (stopWatch, stopSignal) = (self.stopWatch, self.stopSignal)
         let thread = Thread {
-            Self.acceptUntilStopped(listeners: listeners, stopWatch: stopWatch, adopt: adopt)
+            Self.acceptUntilStopped(listeners: listeners, stopWatch: stopWatch, logger: logger, adopt: adopt)
             close(stopWatch)
             close(stopSignal)
         }
@@ -104,37 +105,49 @@ final class ClientAcceptor: Sendable {
         thread.start()
     }
 
-    private static func acceptUntilStopped(listeners: [CInt], stopWatch: CInt, adopt: (CInt) -> Void) {
+    private static func acceptUntilStopped(listeners: [CInt], stopWatch: CInt, logger: Logger, adopt: (CInt) -> Void) {
         var polled = (listeners + [stopWatch]).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        var stopOnly = [pollfd(fd: stopWatch, events: Int16(POLLIN), revents: 0)]
+        // After an error that a ready listener would only repeat (EMFILE: out of descriptors;
+        // ENOMEM from poll), wait up to 10 ms for `stop` alone instead of spinning on it.
+        var backOff = false
+        // Redis's "Accepting client connection: ..." warning, once until an accept succeeds.
+        var warned = false
         while true {
-            let ready = poll(&polled, nfds_t(polled.count), -1)
-            if ready < 0 {
-                // EINTR, or a transient ENOMEM: the only way out is `stop`, so the descriptors
-                // are closed exactly once, after the last accept.
-                if errno != EINTR { usleep(10_000) }
+            if backOff {
+                backOff = false
+                if poll(&stopOnly, 1, 10) > 0 { break }
                 continue
             }
-            if polled[polled.count - 1].revents != 0 {
-                for listener in listeners { close(listener) }
-                return
+            if poll(&polled, nfds_t(polled.count), -1) < 0 {
+                backOff = errno != EINTR
+                continue
             }
+            if polled[polled.count - 1].revents != 0 { break }
             for index in listeners.indices where polled[index].revents != 0 {
                 // Drain the backlog: the listening socket is non-blocking.
                 while true {
                     let accepted = accept(listeners[index], nil, nil)
                     if accepted >= 0 {
+                        warned = false
                         setFlags(of: accepted)
                         adopt(accepted)
                         continue
                     }
-                    // EAGAIN: drained. EMFILE and the like: the connection stays in the
-                    // backlog; back off briefly rather than spin on a listener that stays ready.
                     if errno == EINTR || errno == ECONNABORTED { continue }
-                    if errno != EAGAIN && errno != EWOULDBLOCK { usleep(10_000) }
+                    // EAGAIN: drained. Anything else leaves the connection in the backlog.
+                    let code = errno
+                    backOff = code != EAGAIN && code != EWOULDBLOCK
+                    if backOff && !warned {
+                        warned = true
+                        logger.warning("Accepting client connection: \(String(cString: strerror(code)))")
+                    }
                     break
                 }
             }
         }
+        // Only `stop` ends the loop, so the listeners are closed once, after the last accept.
+        for listener in listeners { close(listener) }
     }
 
     /// Stops accepting and closes the listening sockets (on the acceptor's thread, after its

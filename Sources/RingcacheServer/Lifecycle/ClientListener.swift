@@ -18,7 +18,7 @@ struct ClientListener: Service {
         let acceptor = try ClientAcceptor(addresses: configuration.bind, port: configuration.port,
                                           backlog: configuration.tcpBacklog, describing: "server TCP")
         let group = self.group
-        acceptor.start { descriptor in
+        acceptor.start(logger: state.logger) { descriptor in
             Self.adopt(descriptor, group: group, state: state, coalescers: coalescers)
         }
         var listeners: [any Channel] = []
