@@ -44,6 +44,7 @@ let package = Package(
         ),
         .systemLibrary(name: "CMalloc"),
         .systemLibrary(name: "CPrefetch"),
+        .systemLibrary(name: "CEpoll"),
         .target(
             name: "CacheEngine",
             dependencies: ["RESP", "CLZ4", "CMalloc", "CPrefetch", .product(name: "NIOCore", package: "swift-nio")],
@@ -66,7 +67,7 @@ let package = Package(
         .target(
             name: "RingcacheServer",
             dependencies: [
-                "RESP", "CacheEngine", "Cluster", "CLZ4",
+                "RESP", "CacheEngine", "Cluster", "CLZ4", "CEpoll",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

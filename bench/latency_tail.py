@@ -29,7 +29,9 @@ Two ways to pair the servers:
 Each round's figures go to stderr as they come; `--from-log FILE...` reads such lines back
 (several runs pooled) instead of measuring.
 
-    python3 bench/latency_tail.py [--rounds 11] [--requests N] [--fill N] [--fresh-servers] [--from-log FILE...]
+`--busy-poll N` runs Ringcache with `busy-poll N` (see BusyPoller).
+
+    python3 bench/latency_tail.py [--rounds 11] [--requests N] [--fill N] [--fresh-servers] [--busy-poll N] [--from-log FILE...]
 """
 import argparse
 import contextlib
@@ -51,9 +53,9 @@ def p99_rows(port: int, requests: int) -> dict[tuple[str, int], float]:
     return {(test, pipeline): race[f"{test} -P {pipeline} p99"] for test, pipeline in ROWS}
 
 
-def start_ringcache_like_redis(**options):
+def start_ringcache_like_redis(*flags: str, **options):
     # Redis does not compress values; neither does Ringcache in the race.
-    return start_ringcache("--value-compression-threshold", "0", **options)
+    return start_ringcache("--value-compression-threshold", "0", *flags, **options)
 
 
 @contextlib.contextmanager
@@ -113,11 +115,12 @@ def print_round(round_number: int, name: str, figures: dict[tuple[str, int], flo
                                                      for test, pipeline in ROWS), file=sys.stderr, flush=True)
 
 
-def measure_fresh_servers(rounds: int, requests: int) -> tuple[dict, dict]:
+def measure_fresh_servers(rounds: int, requests: int, ringcache_flags: list[str]) -> tuple[dict, dict]:
     redis_p99: dict[tuple[str, int], list[float]] = {row: [] for row in ROWS}
     ring_p99: dict[tuple[str, int], list[float]] = {row: [] for row in ROWS}
     for round_number in range(1, rounds + 1):
-        for name, start, samples in (("redis", start_redis, redis_p99), ("ringcache", start_ringcache_like_redis, ring_p99)):
+        start_ringcache_as_asked = lambda **options: start_ringcache_like_redis(*ringcache_flags, **options)
+        for name, start, samples in (("redis", start_redis, redis_p99), ("ringcache", start_ringcache_as_asked, ring_p99)):
             with start(cpu=1) as server:
                 figures = p99_rows(server.port, requests)
             for row, value in figures.items():
@@ -126,10 +129,10 @@ def measure_fresh_servers(rounds: int, requests: int) -> tuple[dict, dict]:
     return redis_p99, ring_p99
 
 
-def measure_interleaved(rounds: int, requests: int, fill: int) -> tuple[dict, dict]:
+def measure_interleaved(rounds: int, requests: int, fill: int, ringcache_flags: list[str]) -> tuple[dict, dict]:
     redis_p99: dict[tuple[str, int], list[float]] = {row: [] for row in ROWS}
     ring_p99: dict[tuple[str, int], list[float]] = {row: [] for row in ROWS}
-    with start_redis(cpu=1) as redis_server, start_ringcache_like_redis(cpu=1) as ring_server:
+    with start_redis(cpu=1) as redis_server, start_ringcache_like_redis(*ringcache_flags, cpu=1) as ring_server:
         servers = {"redis": (redis_server, ring_server, redis_p99), "ringcache": (ring_server, redis_server, ring_p99)}
         keys = {}
         for name, (server, other, _) in servers.items():
@@ -163,7 +166,9 @@ def main():
     parser.add_argument("--fill", type=int, default=3_000_000, help="SETs that fill each server before the first round")
     parser.add_argument("--fresh-servers", action="store_true", help="a fresh server of each kind per round")
     parser.add_argument("--from-log", nargs="+", metavar="FILE", help="pool the rounds these stderr logs printed")
+    parser.add_argument("--busy-poll", type=int, default=0, metavar="MICROSECONDS", help="run Ringcache with busy-poll MICROSECONDS")
     arguments = parser.parse_args()
+    ringcache_flags = ["--busy-poll", str(arguments.busy_poll)] if arguments.busy_poll else []
     if arguments.from_log:
         redis_p99, ring_p99 = read_logs(arguments.from_log)
         rounds = len(redis_p99[ROWS[0]])
@@ -172,13 +177,15 @@ def main():
         rounds = arguments.rounds
         if arguments.fresh_servers:
             requests = arguments.requests or 1_000_000
-            redis_p99, ring_p99 = measure_fresh_servers(rounds, requests)
+            redis_p99, ring_p99 = measure_fresh_servers(rounds, requests, ringcache_flags)
             method = "a fresh server of each kind per round"
         else:
             requests = arguments.requests or 300_000
-            redis_p99, ring_p99 = measure_interleaved(rounds, requests, arguments.fill)
+            redis_p99, ring_p99 = measure_interleaved(rounds, requests, arguments.fill, ringcache_flags)
             method = (f"both servers running throughout, filled with {arguments.fill:,} SETs, one slice of each per round, "
                       "the other stopped meanwhile")
+        if arguments.busy_poll:
+            method += f"; Ringcache with busy-poll {arguments.busy_poll}"
         print(f"Measured on {machine()}; Redis {redis_version()}; {rounds} rounds, {method}; "
               f"{requests:,} requests per test.\n")
     print("| p99, redis-benchmark -d 32 -r 1000000 -c 50 | Redis median ms | Ringcache median ms | median of the per-round ratios "

@@ -45,13 +45,15 @@ def test_collection_benchmarks_run_and_report_every_type():
     assert all(float(row.split("|")[5]) >= 0 and float(row.split("|")[6]) >= 0 for row in rows), throughput.stdout
 
 
-def test_cpu_per_request_reports_both_servers_and_both_commands():
-    result = subprocess.run([sys.executable, str(ROOT / "bench" / "cpu_per_request.py"), "--rounds", "1", "--requests", "20000"],
+def test_cpu_per_request_reports_every_server_and_both_commands():
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "cpu_per_request.py"), "--rounds", "1", "--requests", "20000",
+                             "--busy-poll", "50"],
                             capture_output=True, text=True, timeout=300, cwd=ROOT / "bench")
     assert result.returncode == 0, result.stdout + result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert [tuple(cell.strip() for cell in row.strip("|").split("|")[:2]) for row in rows] == \
-        [("Redis", "SET"), ("Redis", "GET"), ("Ringcache", "SET"), ("Ringcache", "GET")], result.stdout
+        [("Redis", "SET"), ("Redis", "GET"), ("Ringcache", "SET"), ("Ringcache", "GET"),
+         ("Ringcache busy-poll 50", "SET"), ("Ringcache busy-poll 50", "GET")], result.stdout
     for row in rows:
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         # Serving 20,000 requests takes CPU: a zero would mean the wrong process was read.
@@ -97,9 +99,9 @@ def test_latency_tail_pairs_rounds_and_counts_every_one(tmp_path):
 
 
 def test_latency_tail_with_fresh_servers_per_round():
-    result = run_latency_tail("--fresh-servers", "--rounds", "1", "--requests", "10000")
+    result = run_latency_tail("--fresh-servers", "--rounds", "1", "--requests", "10000", "--busy-poll", "50")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "a fresh server of each kind per round" in result.stdout
+    assert "a fresh server of each kind per round; Ringcache with busy-poll 50;" in result.stdout
     assert_every_round_counted(result.stdout, 1)
 
 

@@ -25,6 +25,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maxBlockedClients = 0
     /// `io-threads`: event-loop threads serving connections.
     public var ioThreads = 1
+    /// `busy-poll`: microseconds an event loop keeps polling its sockets after answering
+    /// requests before it sleeps; 0 = off (see BusyPoller).
+    public var busyPollMicroseconds = 0
     /// `tcp-backlog`: the listen backlog.
     public var tcpBacklog = 511
     /// `maxmemory`: 0 = no limit.
@@ -259,6 +262,9 @@ extension ServerConfiguration {
         }),
         Directive(name: "io-threads", mutable: false, get: { String($0.ioThreads) }, set: { config, values throws(DirectiveValueError) in
             config.ioThreads = try integer(values, in: 1...128)
+        }),
+        Directive(name: "busy-poll", mutable: false, get: { String($0.busyPollMicroseconds) }, set: { config, values throws(DirectiveValueError) in
+            config.busyPollMicroseconds = try integer(values, in: 0...100_000)
         }),
         Directive(name: "tcp-backlog", mutable: false, get: { String($0.tcpBacklog) }, set: { config, values throws(DirectiveValueError) in
             config.tcpBacklog = try integer(values, in: 1...65535)

@@ -108,6 +108,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Whether replies go to the socket directly or through the channel (see
     /// ConnectionHandler+DirectWrite).
     @exclusivity(unchecked) var replyRoute: ReplyRoute
+    /// The loop's `BusyPoller` watches this connection's socket (see BusyPoller's contract).
+    var watchedByBusyPoller = false
 
     /// Replies above this size are written out before the read completes.
     static let eagerWriteThreshold = 64 * 1024
@@ -119,6 +121,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        if let descriptor = replyRoute.directDescriptor, let poller = flushCoalescer?.busyPoller {
+            watchedByBusyPoller = poller.watch(descriptor)
+        }
         writer.buffer = context.channel.allocator.buffer(capacity: 4096)
         writtenBuffer = context.channel.allocator.buffer(capacity: 4096)
         state.stats.totalConnectionsReceived.wrappingAdd(1, ordering: .relaxed)
@@ -146,6 +151,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         isInactive = true
         replyRoute.useChannelOnly()
+        if watchedByBusyPoller {
+            watchedByBusyPoller = false
+            flushCoalescer?.busyPoller?.forget()
+        }
         abandonBlocked()
         unwatchAll()
         if let record {

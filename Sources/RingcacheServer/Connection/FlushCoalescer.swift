@@ -20,16 +20,19 @@ final class FlushCoalescer: @unchecked Sendable {
     private var pending: [(ConnectionHandler, ChannelHandlerContext)] = []
     private var spare: [(ConnectionHandler, ChannelHandlerContext)] = []
     private var scheduled = false
+    /// Polls this loop's sockets after the flushes, when `busy-poll` is on.
+    let busyPoller: BusyPoller?
 
-    init(eventLoop: EventLoop) {
+    init(eventLoop: EventLoop, busyPoller: BusyPoller? = nil) {
         self.eventLoop = eventLoop
+        self.busyPoller = busyPoller
     }
 
     /// One coalescer per event loop of `group`, keyed by the loop's identity.
-    static func perLoop(of group: EventLoopGroup) -> [ObjectIdentifier: FlushCoalescer] {
+    static func perLoop(of group: EventLoopGroup, busyPollMicroseconds: Int = 0) -> [ObjectIdentifier: FlushCoalescer] {
         var coalescers: [ObjectIdentifier: FlushCoalescer] = [:]
         for loop in group.makeIterator() {
-            coalescers[ObjectIdentifier(loop)] = FlushCoalescer(eventLoop: loop)
+            coalescers[ObjectIdentifier(loop)] = FlushCoalescer(eventLoop: loop, busyPoller: BusyPoller(microseconds: busyPollMicroseconds))
         }
         return coalescers
     }
@@ -54,5 +57,7 @@ final class FlushCoalescer: @unchecked Sendable {
             handler.flushQueued(context: context)
         }
         spare.removeAll(keepingCapacity: true)
+        // Last in the tick: the replies are out, so polling delays none of them.
+        busyPoller?.pollUntilReadable()
     }
 }

@@ -14,7 +14,7 @@ struct ClientListener: Service {
     func run() async throws {
         let configuration = state.configuration.withLock { $0 }
         let state = self.state
-        let coalescers = FlushCoalescer.perLoop(of: group)
+        let coalescers = FlushCoalescer.perLoop(of: group, busyPollMicroseconds: configuration.busyPollMicroseconds)
         let acceptor = try ClientAcceptor(addresses: configuration.bind, port: configuration.port,
                                           backlog: configuration.tcpBacklog, describing: "server TCP")
         let group = self.group
