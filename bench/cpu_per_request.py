@@ -10,10 +10,11 @@ servers pinned to CPU 1 and redis-benchmark to CPU 0, rounds interleaved, and pr
 medians with ops/s and p99, and the load generator's own CPU per request (getrusage of the
 finished redis-benchmark): at -P 1 that, not the server, sets the pace.
 
-`--busy-poll N` adds a third server, Ringcache with `busy-poll N` (see BusyPoller): its CPU
-per request then counts the polling too, and the load generator's shows what that saves it.
+`--busy-poll N...` adds a Ringcache for each N, started with `busy-poll N` (see BusyPoller;
+the plain "Ringcache" row runs the default): its CPU per request then counts the polling
+too, and the load generator's shows what that saves it.
 
-    python3 bench/cpu_per_request.py [--rounds 3] [--requests 400000] [--busy-poll MICROSECONDS]
+    python3 bench/cpu_per_request.py [--rounds 3] [--requests 400000] [--busy-poll MICROSECONDS...]
 """
 import argparse
 import resource
@@ -41,13 +42,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--requests", type=int, default=400_000)
-    parser.add_argument("--busy-poll", type=int, metavar="MICROSECONDS", help="also run Ringcache with busy-poll MICROSECONDS")
+    parser.add_argument("--busy-poll", type=int, nargs="+", default=[], metavar="MICROSECONDS",
+                        help="also run a Ringcache with busy-poll MICROSECONDS, for each one given")
     options = parser.parse_args()
     starters = {"Redis": lambda: start_redis(cpu=1),
                 "Ringcache": lambda: start_ringcache("--save", "", "--value-compression-threshold", "0", cpu=1)}
-    if options.busy_poll:
-        starters[f"Ringcache busy-poll {options.busy_poll}"] = lambda: start_ringcache(
-            "--save", "", "--value-compression-threshold", "0", "--busy-poll", str(options.busy_poll), cpu=1)
+    for microseconds in options.busy_poll:
+        starters[f"Ringcache busy-poll {microseconds}"] = lambda microseconds=microseconds: start_ringcache(
+            "--save", "", "--value-compression-threshold", "0", "--busy-poll", str(microseconds), cpu=1)
     samples: dict[tuple[str, str], list[dict[str, float]]] = {}
     for round_number in range(options.rounds):
         for name, start in starters.items():

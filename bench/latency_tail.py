@@ -29,7 +29,7 @@ Two ways to pair the servers:
 Each round's figures go to stderr as they come; `--from-log FILE...` reads such lines back
 (several runs pooled) instead of measuring.
 
-`--busy-poll N` runs Ringcache with `busy-poll N` (see BusyPoller).
+`--busy-poll N` runs Ringcache with `busy-poll N` instead of the default (see BusyPoller).
 
     python3 bench/latency_tail.py [--rounds 11] [--requests N] [--fill N] [--fresh-servers] [--busy-poll N] [--from-log FILE...]
 """
@@ -166,9 +166,10 @@ def main():
     parser.add_argument("--fill", type=int, default=3_000_000, help="SETs that fill each server before the first round")
     parser.add_argument("--fresh-servers", action="store_true", help="a fresh server of each kind per round")
     parser.add_argument("--from-log", nargs="+", metavar="FILE", help="pool the rounds these stderr logs printed")
-    parser.add_argument("--busy-poll", type=int, default=0, metavar="MICROSECONDS", help="run Ringcache with busy-poll MICROSECONDS")
+    parser.add_argument("--busy-poll", type=int, metavar="MICROSECONDS", help="run Ringcache with busy-poll MICROSECONDS "
+                                                                             "(default: the server's default)")
     arguments = parser.parse_args()
-    ringcache_flags = ["--busy-poll", str(arguments.busy_poll)] if arguments.busy_poll else []
+    ringcache_flags = [] if arguments.busy_poll is None else ["--busy-poll", str(arguments.busy_poll)]
     if arguments.from_log:
         redis_p99, ring_p99 = read_logs(arguments.from_log)
         rounds = len(redis_p99[ROWS[0]])
@@ -184,7 +185,7 @@ def main():
             redis_p99, ring_p99 = measure_interleaved(rounds, requests, arguments.fill, ringcache_flags)
             method = (f"both servers running throughout, filled with {arguments.fill:,} SETs, one slice of each per round, "
                       "the other stopped meanwhile")
-        if arguments.busy_poll:
+        if arguments.busy_poll is not None:
             method += f"; Ringcache with busy-poll {arguments.busy_poll}"
         print(f"Measured on {machine()}; Redis {redis_version()}; {rounds} rounds, {method}; "
               f"{requests:,} requests per test.\n")

@@ -47,12 +47,13 @@ def test_collection_benchmarks_run_and_report_every_type():
 
 def test_cpu_per_request_reports_every_server_and_both_commands():
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "cpu_per_request.py"), "--rounds", "1", "--requests", "20000",
-                             "--busy-poll", "50"],
+                             "--busy-poll", "0", "50"],
                             capture_output=True, text=True, timeout=300, cwd=ROOT / "bench")
     assert result.returncode == 0, result.stdout + result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert [tuple(cell.strip() for cell in row.strip("|").split("|")[:2]) for row in rows] == \
         [("Redis", "SET"), ("Redis", "GET"), ("Ringcache", "SET"), ("Ringcache", "GET"),
+         ("Ringcache busy-poll 0", "SET"), ("Ringcache busy-poll 0", "GET"),
          ("Ringcache busy-poll 50", "SET"), ("Ringcache busy-poll 50", "GET")], result.stdout
     for row in rows:
         cells = [cell.strip() for cell in row.strip("|").split("|")]
