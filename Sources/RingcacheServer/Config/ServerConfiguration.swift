@@ -27,7 +27,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var ioThreads = 1
     /// `busy-poll`: microseconds an event loop keeps polling its sockets after answering
     /// requests before it sleeps; 0 = off (see BusyPoller).
-    public var busyPollMicroseconds = 5
+    public var busyPollMicroseconds = 3
     /// `tcp-backlog`: the listen backlog.
     public var tcpBacklog = 511
     /// `maxmemory`: 0 = no limit.
