@@ -18,7 +18,7 @@ import NIOCore
 /// The window is short by default (3 µs): long enough to catch the next request of a load
 /// generator that is sending a burst, short enough that the loop still sleeps through the
 /// gaps between bursts. Measured at `-P 1` (bench/RESULTS.md): 3 µs gained 3–7% throughput
-/// with the p99 still below Redis's (0.96x–0.97x over 50 rounds); 5 µs gained a little more
+/// with the p99 still below Redis's (0.97x–0.98x over 80 rounds); 5 µs gained a little more
 /// with the p99 level with Redis's; 8 µs and more made it longer (50 µs: 1.04x–1.09x). The
 /// price is CPU: at most one window of polling after each tick that answered requests.
 ///
