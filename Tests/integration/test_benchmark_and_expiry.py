@@ -87,8 +87,14 @@ def test_busy_poll_stops_polling_when_clients_go_quiet(start_server):
                    capture_output=True, timeout=120, check=True)
     client.ping()
     # The connection stays open, so its socket is still watched; a tenth of a second after
-    # this PING the loop must have stopped polling and gone to sleep.
-    time.sleep(0.2)
+    # this PING the loop must have stopped polling and gone to sleep: first wait for its CPU
+    # time to stand still, then watch it for a whole second (an observation window, not a
+    # wait for a condition), in which a loop that kept polling would use nearly all of it.
+    def cpu_stands_still() -> bool:
+        start = cpu_seconds(server.process.pid)
+        time.sleep(0.05)
+        return cpu_seconds(server.process.pid) == start
+    wait_until(cpu_stands_still, timeout=5, message="the loop to stop polling")
     before = cpu_seconds(server.process.pid)
     time.sleep(1)
     used = cpu_seconds(server.process.pid) - before

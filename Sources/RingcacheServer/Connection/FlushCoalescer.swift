@@ -23,13 +23,13 @@ final class FlushCoalescer: @unchecked Sendable {
     /// Polls this loop's sockets after the flushes, when `busy-poll` is on.
     let busyPoller: BusyPoller?
 
-    init(eventLoop: EventLoop, busyPoller: BusyPoller? = nil) {
+    init(eventLoop: EventLoop, busyPoller: BusyPoller?) {
         self.eventLoop = eventLoop
         self.busyPoller = busyPoller
     }
 
     /// One coalescer per event loop of `group`, keyed by the loop's identity.
-    static func perLoop(of group: EventLoopGroup, busyPollMicroseconds: Int = 0) -> [ObjectIdentifier: FlushCoalescer] {
+    static func perLoop(of group: EventLoopGroup, busyPollMicroseconds: Int) -> [ObjectIdentifier: FlushCoalescer] {
         var coalescers: [ObjectIdentifier: FlushCoalescer] = [:]
         for loop in group.makeIterator() {
             coalescers[ObjectIdentifier(loop)] = FlushCoalescer(eventLoop: loop, busyPoller: BusyPoller(microseconds: busyPollMicroseconds))
